@@ -18,7 +18,8 @@ export interface Config {
   readonly renderWorkers: number;
 }
 
-export type ConfigResult = { ok: true; value: Config } | { ok: false; error: { code: 'invalid-config'; message: string } };
+export type ConfigResult =
+  { ok: true; value: Config } | { ok: false; error: { code: 'invalid-config'; message: string } };
 
 export const DEFAULT_MODEL_PATH = new URL('../models/motif-v1.onnx', import.meta.url).pathname;
 

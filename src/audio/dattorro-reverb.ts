@@ -12,14 +12,14 @@ import type { ReverbProcessor, ReverbProcessorSnapshot } from 'spessasynth_core'
 
 /** Delay line lengths in seconds, in the order the tank uses them (0-3 input diffusers, 4-11 the tank). */
 const DELAY_SECONDS = [
-  0.004771345, 0.003595309, 0.012734787, 0.009307483, 0.022579886, 0.149625349, 0.060481839, 0.1249958,
-  0.030509727, 0.141695508, 0.089244313, 0.106280031,
+  0.004771345, 0.003595309, 0.012734787, 0.009307483, 0.022579886, 0.149625349, 0.060481839, 0.1249958, 0.030509727,
+  0.141695508, 0.089244313, 0.106280031,
 ] as const;
 
 /** Output taps in seconds: seven for the left channel, then seven for the right. */
 const TAP_SECONDS = [
-  0.008937872, 0.099929438, 0.064278754, 0.067067639, 0.066866033, 0.006283391, 0.035818689, 0.011861161,
-  0.121870905, 0.041262054, 0.08981553, 0.070931756, 0.011256342, 0.004065724,
+  0.008937872, 0.099929438, 0.064278754, 0.067067639, 0.066866033, 0.006283391, 0.035818689, 0.011861161, 0.121870905,
+  0.041262054, 0.08981553, 0.070931756, 0.011256342, 0.004065724,
 ] as const;
 
 interface Character {
@@ -53,11 +53,12 @@ export class DattorroReverb implements ReverbProcessor {
   private readonly lines: Float32Array;
   private readonly lineStart: Int32Array;
   private readonly lineMask: Int32Array;
-  private readonly lineLength: Int32Array;
+  /** Where line k writes relative to its read cursor: its length in samples minus one. */
+  private readonly writeOffset: Int32Array;
   private readonly taps: Int16Array;
   private readonly preDelayLine: Float32Array;
   private preDelayWrite = 0;
-  /** Samples processed so far: every line's read cursor is `counter & mask`, its write cursor `(counter + length - 1) & mask`. */
+  /** Samples processed so far: line k reads at `counter & mask[k]` and writes at `(counter + writeOffset[k]) & mask[k]`. */
   private counter = 0;
   private excursionPhase = 0;
   private lp1 = 0;
@@ -87,14 +88,14 @@ export class DattorroReverb implements ReverbProcessor {
     this.preDelayLine = new Float32Array(sampleRate);
     this.lineStart = new Int32Array(DELAY_SECONDS.length);
     this.lineMask = new Int32Array(DELAY_SECONDS.length);
-    this.lineLength = new Int32Array(DELAY_SECONDS.length);
+    this.writeOffset = new Int32Array(DELAY_SECONDS.length);
     let total = 0;
     DELAY_SECONDS.forEach((seconds, k) => {
       const length = Math.round(seconds * sampleRate);
       const size = 2 ** Math.ceil(Math.log2(length));
       this.lineStart[k] = total;
       this.lineMask[k] = size - 1;
-      this.lineLength[k] = length;
+      this.writeOffset[k] = length - 1;
       total += size;
     });
     this.lines = new Float32Array(total);
@@ -180,7 +181,7 @@ export class DattorroReverb implements ReverbProcessor {
     startIndex: number,
     sampleCount: number,
   ): void {
-    const { lines, lineStart, lineMask, lineLength, taps, preDelayLine } = this;
+    const { lines, preDelayLine } = this;
     const preDelayLength = preDelayLine.length;
     const preDelay = this.preDelaySamples | 0;
     const fi = INPUT_DIFFUSION_1;
@@ -197,22 +198,29 @@ export class DattorroReverb implements ReverbProcessor {
     const blockStart = this.preDelayWrite;
     for (let j = 0; j < sampleCount; j++) preDelayLine[(blockStart + j) % preDelayLength] = input[j] ?? 0;
 
-    // Per-line constants hoisted out of the sample loop: start offset, mask and write offset (length - 1).
-    const s0 = lineStart[0] ?? 0, m0 = lineMask[0] ?? 0, w0 = (lineLength[0] ?? 1) - 1;
-    const s1 = lineStart[1] ?? 0, m1 = lineMask[1] ?? 0, w1 = (lineLength[1] ?? 1) - 1;
-    const s2 = lineStart[2] ?? 0, m2 = lineMask[2] ?? 0, w2 = (lineLength[2] ?? 1) - 1;
-    const s3 = lineStart[3] ?? 0, m3 = lineMask[3] ?? 0, w3 = (lineLength[3] ?? 1) - 1;
-    const s4 = lineStart[4] ?? 0, m4 = lineMask[4] ?? 0, w4 = (lineLength[4] ?? 1) - 1;
-    const s5 = lineStart[5] ?? 0, m5 = lineMask[5] ?? 0, w5 = (lineLength[5] ?? 1) - 1;
-    const s6 = lineStart[6] ?? 0, m6 = lineMask[6] ?? 0, w6 = (lineLength[6] ?? 1) - 1;
-    const s7 = lineStart[7] ?? 0, m7 = lineMask[7] ?? 0, w7 = (lineLength[7] ?? 1) - 1;
-    const s8 = lineStart[8] ?? 0, m8 = lineMask[8] ?? 0, w8 = (lineLength[8] ?? 1) - 1;
-    const s9 = lineStart[9] ?? 0, m9 = lineMask[9] ?? 0, w9 = (lineLength[9] ?? 1) - 1;
-    const s10 = lineStart[10] ?? 0, m10 = lineMask[10] ?? 0, w10 = (lineLength[10] ?? 1) - 1;
-    const s11 = lineStart[11] ?? 0, m11 = lineMask[11] ?? 0, w11 = (lineLength[11] ?? 1) - 1;
-    const t0 = taps[0] ?? 0, t1 = taps[1] ?? 0, t2 = taps[2] ?? 0, t3 = taps[3] ?? 0, t4 = taps[4] ?? 0;
-    const t5 = taps[5] ?? 0, t6 = taps[6] ?? 0, t7 = taps[7] ?? 0, t8 = taps[8] ?? 0, t9 = taps[9] ?? 0;
-    const t10 = taps[10] ?? 0, t11 = taps[11] ?? 0, t12 = taps[12] ?? 0, t13 = taps[13] ?? 0;
+    // Per-line constants hoisted out of the sample loop (the defaults only satisfy the type checker).
+    const [s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0, s8 = 0, s9 = 0, s10 = 0, s11 = 0] =
+      this.lineStart;
+    const [m0 = 0, m1 = 0, m2 = 0, m3 = 0, m4 = 0, m5 = 0, m6 = 0, m7 = 0, m8 = 0, m9 = 0, m10 = 0, m11 = 0] =
+      this.lineMask;
+    const [w0 = 0, w1 = 0, w2 = 0, w3 = 0, w4 = 0, w5 = 0, w6 = 0, w7 = 0, w8 = 0, w9 = 0, w10 = 0, w11 = 0] =
+      this.writeOffset;
+    const [
+      t0 = 0,
+      t1 = 0,
+      t2 = 0,
+      t3 = 0,
+      t4 = 0,
+      t5 = 0,
+      t6 = 0,
+      t7 = 0,
+      t8 = 0,
+      t9 = 0,
+      t10 = 0,
+      t11 = 0,
+      t12 = 0,
+      t13 = 0,
+    ] = this.taps;
 
     /** Cubic (Catmull-Rom) read of a line at a fractional offset from its read cursor. */
     const readCubic = (start: number, mask: number, read: number, offset: number): number => {
@@ -235,8 +243,18 @@ export class DattorroReverb implements ReverbProcessor {
     let lp3 = this.lp3;
     let phase = this.excursionPhase;
     for (let i = 0; i < sampleCount; i++, n++) {
-      const r0 = n & m0, r1 = n & m1, r2 = n & m2, r3 = n & m3, r4 = n & m4, r5 = n & m5;
-      const r6 = n & m6, r7 = n & m7, r8 = n & m8, r9 = n & m9, r10 = n & m10, r11 = n & m11;
+      const r0 = n & m0,
+        r1 = n & m1,
+        r2 = n & m2,
+        r3 = n & m3,
+        r4 = n & m4,
+        r5 = n & m5;
+      const r6 = n & m6,
+        r7 = n & m7,
+        r8 = n & m8,
+        r9 = n & m9,
+        r10 = n & m10,
+        r11 = n & m11;
 
       lp1 += preLpf * ((preDelayLine[(preDelayLength + blockStart - preDelay + i) % preDelayLength] ?? 0) - lp1);
       let pre = lp1 - fi * (lines[s0 + r0] ?? 0);

@@ -1,6 +1,6 @@
 /**
- * Loudness and peak meters after ITU-R BS.1770-4: K-weighted gated integrated loudness (LUFS), true peak
- * by 4x polyphase oversampling (dBTP) and sample peak (dBFS). Stereo only, both channels weighted 1.0.
+ * Integrated loudness after ITU-R BS.1770-4: K-weighting, gating, LUFS. Stereo, both channels weighted
+ * 1.0. Peak meters are in true-peak.ts.
  */
 import type { StereoAudio } from './stereo-audio.ts';
 
@@ -16,55 +16,57 @@ const LOUDNESS_OFFSET = -0.691;
  * A clip shorter than one block is measured as one block. Returns -Infinity for silence.
  */
 export function measureIntegratedLoudness(audio: StereoAudio): number {
+  return integrateLoudness(measureKWeightedPower(audio), audio.sampleRate);
+}
+
+/**
+ * K-weighted power per sample, summed over both channels: the quantity BS.1770 averages over blocks.
+ * With {@link integrateLoudness} it lets a caller try several gain curves without filtering again.
+ */
+export function measureKWeightedPower(audio: StereoAudio): Float32Array {
   const length = Math.min(audio.left.length, audio.right.length);
+  const power = new Float32Array(length);
+  addKWeightedPower(audio.left, audio.sampleRate, power);
+  addKWeightedPower(audio.right, audio.sampleRate, power);
+  return power;
+}
+
+/**
+ * Gated integrated loudness (LUFS) of a K-weighted power signal from {@link measureKWeightedPower}. With
+ * `gain`, each sample's power is scaled by gain[n]²: exact for a constant gain, and a close estimate
+ * (ignoring the filters' memory) for a gain that changes slowly.
+ */
+export function integrateLoudness(power: Float32Array, sampleRate: number, gain?: Float32Array): number {
+  const length = power.length;
   if (length === 0) return -Infinity;
-  const step = Math.max(1, Math.round(STEP_SECONDS * audio.sampleRate));
+  const step = Math.max(1, Math.round(STEP_SECONDS * sampleRate));
   const stepsPerBlock = Math.round(BLOCK_SECONDS / STEP_SECONDS);
   const blockLength = step * stepsPerBlock;
   if (length < blockLength) {
-    const whole = kWeightedSegmentEnergy(audio.left, length, audio.sampleRate, length)[0] ?? 0;
-    const wholeRight = kWeightedSegmentEnergy(audio.right, length, audio.sampleRate, length)[0] ?? 0;
-    return gatedLoudness(new Float64Array([(whole + wholeRight) / length]));
+    return gatedLoudness(new Float64Array([sumPower(power, gain, 0, length) / length]));
   }
-  const left = kWeightedSegmentEnergy(audio.left, length, audio.sampleRate, step);
-  const right = kWeightedSegmentEnergy(audio.right, length, audio.sampleRate, step);
-  const blocks = new Float64Array(left.length - stepsPerBlock + 1);
+  const steps = new Float64Array(Math.floor(length / step));
+  for (let s = 0; s < steps.length; s++) steps[s] = sumPower(power, gain, s * step, (s + 1) * step);
+  const blocks = new Float64Array(steps.length - stepsPerBlock + 1);
   for (let b = 0; b < blocks.length; b++) {
     let sum = 0;
-    for (let s = b; s < b + stepsPerBlock; s++) sum += (left[s] ?? 0) + (right[s] ?? 0);
+    for (let s = b; s < b + stepsPerBlock; s++) sum += steps[s] ?? 0;
     blocks[b] = sum / blockLength;
   }
   return gatedLoudness(blocks);
 }
 
-/** Highest true peak of either channel in dBTP (4x oversampled, BS.1770-4 Annex 2); -Infinity for silence. */
-export function measureTruePeak(audio: StereoAudio): number {
-  const peak = Math.max(scanTruePeak(audio.left, null), scanTruePeak(audio.right, null));
-  return toDecibels(peak);
-}
-
-/** Highest absolute sample value of either channel in dBFS; -Infinity for silence. */
-export function measureSamplePeak(audio: StereoAudio): number {
-  let peak = 0;
-  for (const channel of [audio.left, audio.right]) {
-    for (const value of channel) {
-      const magnitude = Math.abs(value);
-      if (magnitude > peak) peak = magnitude;
+function sumPower(power: Float32Array, gain: Float32Array | undefined, start: number, end: number): number {
+  let sum = 0;
+  if (gain === undefined) {
+    for (let n = start; n < end; n++) sum += power[n] ?? 0;
+  } else {
+    for (let n = start; n < end; n++) {
+      const g = gain[n] ?? 0;
+      sum += (power[n] ?? 0) * g * g;
     }
   }
-  return toDecibels(peak);
-}
-
-/**
- * Linear true-peak envelope, linked across channels: element n is the largest magnitude of either channel
- * at sample n and at the three oversampled points between n and n+1. A limiter that keeps every element
- * times its gain under a ceiling keeps the true peak under that ceiling.
- */
-export function measureTruePeakEnvelope(audio: StereoAudio): Float32Array {
-  const envelope = new Float32Array(audio.left.length);
-  scanTruePeak(audio.left, envelope);
-  scanTruePeak(audio.right, envelope);
-  return envelope;
+  return sum;
 }
 
 function gatedLoudness(blockEnergies: Float64Array): number {
@@ -90,10 +92,6 @@ function meanAbove(values: Float64Array, threshold: number): { count: number; me
 
 function energyOf(lufs: number): number {
   return 10 ** ((lufs - LOUDNESS_OFFSET) / 10);
-}
-
-function toDecibels(linear: number): number {
-  return linear > 0 ? 20 * Math.log10(linear) : -Infinity;
 }
 
 /** Biquad coefficients, normalised so that a0 = 1. */
@@ -139,24 +137,15 @@ function kWeightingFilters(sampleRate: number): readonly [Biquad, Biquad] {
   return [shelf, highPass];
 }
 
-/** Sum of squared K-weighted samples over each complete segment of `segment` samples; a partial tail is dropped. */
-function kWeightedSegmentEnergy(
-  samples: Float32Array,
-  length: number,
-  sampleRate: number,
-  segment: number,
-): Float64Array {
+/** Adds the squared K-weighted `samples` to `power`, element by element. */
+function addKWeightedPower(samples: Float32Array, sampleRate: number, power: Float32Array): void {
   const [shelf, highPass] = kWeightingFilters(sampleRate);
-  const energies = new Float64Array(Math.floor(length / segment));
   // Transposed direct form II state of each stage.
   let s1a = 0;
   let s1b = 0;
   let s2a = 0;
   let s2b = 0;
-  let sum = 0;
-  let inSegment = 0;
-  let index = 0;
-  for (let n = 0; n < length; n++) {
+  for (let n = 0; n < power.length; n++) {
     const x = samples[n] ?? 0;
     const y1 = shelf.b0 * x + s1a;
     s1a = shelf.b1 * x - shelf.a1 * y1 + s1b;
@@ -164,114 +153,6 @@ function kWeightedSegmentEnergy(
     const y2 = highPass.b0 * y1 + s2a;
     s2a = highPass.b1 * y1 - highPass.a1 * y2 + s2b;
     s2b = highPass.b2 * y1 - highPass.a2 * y2;
-    sum += y2 * y2;
-    if (++inSegment === segment) {
-      energies[index++] = sum;
-      sum = 0;
-      inSegment = 0;
-    }
+    power[n] = (power[n] ?? 0) + y2 * y2;
   }
-  return energies;
-}
-
-const OVERSAMPLING = 4;
-/**
- * Input samples on each side of an interpolated point: 16 taps per phase (BS.1770-4 Annex 2 uses 12), which
- * keeps the interpolation error within 0.05 dB up to 18 kHz.
- */
-const HALF_TAPS = 8;
-const KAISER_BETA = 4.5;
-
-/**
- * Polyphase interpolation filter: phase p (1..3) computes the value at n + p/4 from samples
- * n-HALF_TAPS+1 .. n+HALF_TAPS. A Kaiser-windowed sinc with each phase normalised to unity gain at DC.
- * Phase 0 is the sample itself.
- */
-function interpolationPhases(): Float64Array[] {
-  const taps = 2 * HALF_TAPS;
-  const phases: Float64Array[] = [];
-  for (let p = 1; p < OVERSAMPLING; p++) {
-    const phase = new Float64Array(taps);
-    let sum = 0;
-    for (let t = 0; t < taps; t++) {
-      const offset = t - HALF_TAPS + 1; // sample n + offset
-      const distance = offset - p / OVERSAMPLING; // from the interpolated point, in samples
-      const value = sinc(distance) * kaiser(distance / HALF_TAPS, KAISER_BETA);
-      phase[t] = value;
-      sum += value;
-    }
-    for (let t = 0; t < taps; t++) phase[t] = (phase[t] ?? 0) / sum;
-    phases.push(phase);
-  }
-  return phases;
-}
-
-function sinc(x: number): number {
-  return x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x);
-}
-
-/** Kaiser window at position x in [-1, 1]. */
-function kaiser(x: number, beta: number): number {
-  if (Math.abs(x) >= 1) return 0;
-  return besselI0(beta * Math.sqrt(1 - x * x)) / besselI0(beta);
-}
-
-function besselI0(x: number): number {
-  let term = 1;
-  let sum = 1;
-  for (let k = 1; term > 1e-12 * sum; k++) {
-    term *= (x / (2 * k)) ** 2;
-    sum += term;
-  }
-  return sum;
-}
-
-const PHASES = interpolationPhases();
-
-/**
- * Largest magnitude of the 4x oversampled signal. When `envelope` is given, also raises envelope[n] to the
- * largest magnitude in [n, n+1). Samples outside the clip count as zero.
- *
- * The phases are mirror images (phase 3 is phase 1 reversed, phase 2 is symmetric), so each output uses
- * sums and differences of mirrored input pairs: 18 multiplications per input sample instead of 36.
- */
-function scanTruePeak(samples: Float32Array, envelope: Float32Array | null): number {
-  const [h1, h2] = PHASES;
-  if (h1 === undefined || h2 === undefined) throw new Error('expected the interpolation phases');
-  const outer = new Float64Array(HALF_TAPS); // (h1 + h3) / 2 on mirrored pairs
-  const inner = new Float64Array(HALF_TAPS); // (h1 - h3) / 2 on mirrored pairs
-  const middle = new Float64Array(HALF_TAPS); // h2 on mirrored pairs
-  const last = 2 * HALF_TAPS - 1;
-  for (let t = 0; t < HALF_TAPS; t++) {
-    const a = h1[t] ?? 0;
-    const b = h1[last - t] ?? 0;
-    outer[t] = (a + b) / 2;
-    inner[t] = (a - b) / 2;
-    middle[t] = h2[t] ?? 0;
-  }
-  const padded = new Float32Array(samples.length + 2 * HALF_TAPS);
-  padded.set(samples, HALF_TAPS - 1);
-  let peak = 0;
-  for (let n = 0; n < samples.length; n++) {
-    let sum13 = 0;
-    let difference13 = 0;
-    let y2 = 0;
-    for (let t = 0; t < HALF_TAPS; t++) {
-      const early = padded[n + t] ?? 0;
-      const late = padded[n + last - t] ?? 0;
-      const pairSum = early + late;
-      sum13 += pairSum * (outer[t] ?? 0);
-      y2 += pairSum * (middle[t] ?? 0);
-      difference13 += (early - late) * (inner[t] ?? 0);
-    }
-    const local = Math.max(
-      Math.abs(samples[n] ?? 0),
-      Math.abs(sum13 + difference13),
-      Math.abs(sum13 - difference13),
-      Math.abs(y2),
-    );
-    if (local > peak) peak = local;
-    if (envelope !== null && local > (envelope[n] ?? 0)) envelope[n] = local;
-  }
-  return peak;
 }

@@ -2,8 +2,9 @@
  * Mastering for a rendered clip: normalise to a loudness target, keep true peaks under a ceiling with a
  * look-ahead limiter, and fade the ends. Offline, so the limiter needs no delay line.
  */
-import { measureIntegratedLoudness, measureTruePeak, measureTruePeakEnvelope } from './loudness.ts';
+import { integrateLoudness, measureIntegratedLoudness, measureKWeightedPower } from './loudness.ts';
 import type { StereoAudio } from './stereo-audio.ts';
+import { measureGainedTruePeak, measureTruePeak, measureTruePeakEnvelope } from './true-peak.ts';
 
 /** Settings for {@link master}; every field has a default. */
 export interface MasterOptions {
@@ -51,8 +52,18 @@ const DEFAULTS = {
 /** The limiter aims this far under the ceiling, for the small overshoot its own gain changes cause. */
 const LIMITER_MARGIN_DB = 0.1;
 /** Loudness passes: limiting lowers loudness, so the gain is raised and the limiter run again. */
-const MAX_PASSES = 4;
-const LOUDNESS_TOLERANCE_LU = 0.05;
+const MAX_PASSES = 6;
+const LOUDNESS_TOLERANCE_LU = 0.1;
+
+/** What the limiter needs besides the static gain. */
+interface LimiterSettings {
+  /** Linear true-peak envelope of the input, see measureTruePeakEnvelope. */
+  readonly peaks: Float32Array;
+  readonly ceiling: number;
+  readonly lookahead: number;
+  readonly releaseCoefficient: number;
+  readonly fade: Float32Array;
+}
 
 /**
  * Masters a clip: a static gain brings it to the target integrated loudness (at most `maxGainDb`), a
@@ -63,10 +74,11 @@ export function master(audio: StereoAudio, options: MasterOptions = {}): MasterR
   const settings = { ...DEFAULTS, ...options };
   const length = Math.min(audio.left.length, audio.right.length);
   const fade = fadeEnvelope(length, audio.sampleRate, settings.fadeInMs, settings.fadeOutMs);
-  const inputLufs = measureIntegratedLoudness(audio);
+  const power = measureKWeightedPower(audio);
+  const inputLufs = integrateLoudness(power, audio.sampleRate);
 
   if (!Number.isFinite(inputLufs)) {
-    const quiet = applyEnvelope(audio, fade, length);
+    const quiet = applyGain(audio, fade);
     return {
       audio: quiet,
       report: {
@@ -78,98 +90,141 @@ export function master(audio: StereoAudio, options: MasterOptions = {}): MasterR
     };
   }
 
-  const peaks = measureTruePeakEnvelope(audio);
-  const limiterCeiling = fromDecibels(settings.ceilingDbtp - LIMITER_MARGIN_DB);
-  const lookahead = Math.max(1, Math.round((settings.lookaheadMs * audio.sampleRate) / 1000));
-  const releaseCoefficient = 1 - Math.exp(-1000 / (Math.max(settings.releaseMs, 1e-3) * audio.sampleRate));
+  const limiter: LimiterSettings = {
+    peaks: measureTruePeakEnvelope(audio),
+    ceiling: fromDecibels(settings.ceilingDbtp - LIMITER_MARGIN_DB),
+    lookahead: Math.max(1, Math.round((settings.lookaheadMs * audio.sampleRate) / 1000)),
+    releaseCoefficient: 1 - Math.exp(-1000 / (Math.max(settings.releaseMs, 1e-3) * audio.sampleRate)),
+    fade,
+  };
 
-  let gainDb = Math.min(settings.targetLufs - inputLufs, settings.maxGainDb);
-  let output = audio;
-  let outputLufs = inputLufs;
-  for (let pass = 0; pass < MAX_PASSES; pass++) {
-    const gain = limiterGain(peaks, fromDecibels(gainDb), limiterCeiling, lookahead, releaseCoefficient);
-    for (let n = 0; n < length; n++) gain[n] = (gain[n] ?? 0) * (fade[n] ?? 0);
-    output = applyEnvelope(audio, gain, length);
-    outputLufs = measureIntegratedLoudness(output);
-    const shortfall = settings.targetLufs - outputLufs;
-    const nextGainDb = Math.min(gainDb + shortfall, settings.maxGainDb);
-    if (Math.abs(shortfall) <= LOUDNESS_TOLERANCE_LU || nextGainDb === gainDb) break;
-    gainDb = nextGainDb;
-  }
+  const { gainDb: staticGainDb, gain } = searchStaticGain(
+    settings.targetLufs,
+    settings.maxGainDb,
+    inputLufs,
+    (candidateDb) => {
+      const candidate = limiterGain(limiter, fromDecibels(candidateDb));
+      return { gain: candidate, lufs: integrateLoudness(power, audio.sampleRate, candidate) };
+    },
+  );
+  const output = applyGain(audio, gain);
+  let outputLufs = measureIntegratedLoudness(output);
 
   // The limiter works on the input's oversampled peaks times a gain that changes slowly; measure the
   // result itself and scale down in the rare case where that approximation let a peak through.
-  let truePeakDbtp = measureTruePeak(output);
+  let truePeakDbtp = measureGainedTruePeak(audio, gain, limiter.peaks);
+  let gainDb = staticGainDb;
   if (truePeakDbtp > settings.ceilingDbtp) {
     const trimDb = settings.ceilingDbtp - truePeakDbtp - 0.01;
     scaleInPlace(output, fromDecibels(trimDb));
     truePeakDbtp += trimDb;
     outputLufs += trimDb;
+    gainDb += trimDb;
   }
   return { audio: output, report: { inputLufs, outputLufs, truePeakDbtp, gainDb } };
 }
 
-/**
- * Gain per sample so that gain[n] * staticGain * peaks[n] <= ceiling for every n, changing smoothly:
- * the required gain goes through a sliding minimum over the look-ahead window, a one-pole release, and a
- * moving average over the same window. Each averaged value comes from minima whose windows all contain n,
- * so the average never exceeds the gain that sample n requires; a step down becomes a linear ramp that
- * ends exactly where the peak arrives.
- */
-function limiterGain(
-  peaks: Float32Array,
-  staticGain: number,
-  ceiling: number,
-  lookahead: number,
-  releaseCoefficient: number,
-): Float32Array {
-  const length = peaks.length;
-  const required = new Float32Array(length);
-  for (let n = 0; n < length; n++) {
-    const peak = (peaks[n] ?? 0) * staticGain;
-    required[n] = peak > ceiling ? ceiling / peak : 1;
-  }
-  const minimum = slidingMinimumAhead(required, lookahead);
-
-  let released = 1;
-  for (let n = 0; n < length; n++) {
-    const target = minimum[n] ?? 1;
-    released = target < released ? target : released + (target - released) * releaseCoefficient;
-    minimum[n] = released;
-  }
-
-  // Moving average over the window ending at n; samples before the clip count as unity gain.
-  const gain = new Float32Array(length);
-  let sum = lookahead;
-  for (let n = 0; n < length; n++) {
-    sum += (minimum[n] ?? 1) - (n >= lookahead ? (minimum[n - lookahead] ?? 1) : 1);
-    gain[n] = Math.min(sum / lookahead, required[n] ?? 1) * staticGain;
-  }
-  return gain;
+interface GainCandidate {
+  readonly gainDb: number;
+  readonly gain: Float32Array;
+  readonly lufs: number;
 }
 
 /**
- * out[n] = min(values[n .. n + window - 1]), the window cut at the end, in O(n) (van Herk / Gil-Werman):
- * prefix minima within blocks of `window` samples and suffix minima, one of each covers any window.
+ * Limiting and fading lower the loudness, so the static gain that reaches the target is searched for:
+ * secant steps from the gain that would be right without them, then false position once the target is
+ * bracketed. `evaluate` gives the gain curve for a static gain and its estimated loudness.
  */
-function slidingMinimumAhead(values: Float32Array, window: number): Float32Array {
-  const length = values.length;
+function searchStaticGain(
+  targetLufs: number,
+  maxGainDb: number,
+  inputLufs: number,
+  evaluate: (gainDb: number) => { gain: Float32Array; lufs: number },
+): GainCandidate {
+  const initialDb = Math.min(targetLufs - inputLufs, maxGainDb);
+  let current: GainCandidate = { gainDb: initialDb, ...evaluate(initialDb) };
+  let best = current;
+  let below: GainCandidate | null = null;
+  let above: GainCandidate | null = null;
+  let previous: GainCandidate | null = null;
+  for (let pass = 1; pass < MAX_PASSES; pass++) {
+    const shortfall = targetLufs - current.lufs;
+    if (Math.abs(shortfall) <= LOUDNESS_TOLERANCE_LU) break;
+    if (shortfall > 0) below = current;
+    else above = current;
+    let next: number;
+    if (below !== null && above !== null) {
+      next = below.gainDb + ((targetLufs - below.lufs) * (above.gainDb - below.gainDb)) / (above.lufs - below.lufs);
+    } else {
+      const slope =
+        previous === null ? 1 : clamp((current.lufs - previous.lufs) / (current.gainDb - previous.gainDb), 0.1, 1);
+      next = current.gainDb + shortfall / slope;
+    }
+    next = Math.min(next, maxGainDb);
+    if (next === current.gainDb) break;
+    previous = current;
+    current = { gainDb: next, ...evaluate(next) };
+    if (Math.abs(targetLufs - current.lufs) < Math.abs(targetLufs - best.lufs)) best = current;
+  }
+  return best;
+}
+
+/**
+ * Gain per sample, static gain and fades included, such that gain[n] * peaks[n] <= ceiling for every n,
+ * changing smoothly. The limiter's part: the gain each sample requires goes through a sliding minimum over
+ * the look-ahead window, a one-pole release, and a moving average over the same window. Every minimum in
+ * the average at n has n in its window, so the average never exceeds what sample n requires; a step down
+ * becomes a linear ramp that ends exactly where the peak arrives.
+ *
+ * The sliding minimum is van Herk / Gil-Werman: in blocks of `lookahead` samples, minima from each block's
+ * start (prefix) and to its end (suffix); the window starting at n is covered by suffix[n] and
+ * prefix[n + lookahead - 1]. Three passes over the clip in all.
+ */
+function limiterGain(settings: LimiterSettings, staticGain: number): Float32Array {
+  const { peaks, ceiling, lookahead, releaseCoefficient, fade } = settings;
+  const length = peaks.length;
+  const threshold = ceiling / staticGain; // input peaks above this need gain reduction
+  const required = new Float32Array(length);
   const prefix = new Float32Array(length);
-  const suffix = new Float32Array(length);
+  let limiting = false;
+  for (let start = 0; start < length; start += lookahead) {
+    const end = Math.min(start + lookahead, length);
+    let running = 1;
+    for (let n = start; n < end; n++) {
+      const peak = peaks[n] ?? 0;
+      const value = peak > threshold ? threshold / peak : 1;
+      required[n] = value;
+      running = Math.min(running, value);
+      prefix[n] = running;
+    }
+    if (running < 1) limiting = true;
+  }
+  if (!limiting) return fade.map((value) => value * staticGain);
+
+  const gain = new Float32Array(length); // the suffix minima first, then the result
+  for (let start = 0; start < length; start += lookahead) {
+    let running = 1;
+    for (let n = Math.min(start + lookahead, length) - 1; n >= start; n--) {
+      running = Math.min(running, required[n] ?? 1);
+      gain[n] = running;
+    }
+  }
+
+  // Released gains of the last `lookahead` samples (before the clip: unity), summed for the average.
+  const recent = new Float32Array(lookahead).fill(1);
+  let slot = 0;
+  let sum = lookahead;
+  let released = 1;
   for (let n = 0; n < length; n++) {
-    const value = values[n] ?? 1;
-    prefix[n] = n % window === 0 ? value : Math.min(prefix[n - 1] ?? 1, value);
+    const minimum = Math.min(gain[n] ?? 1, prefix[Math.min(n + lookahead - 1, length - 1)] ?? 1);
+    released = minimum < released ? minimum : released + (minimum - released) * releaseCoefficient;
+    sum += released - (recent[slot] ?? 1);
+    recent[slot] = released;
+    slot = slot + 1 === lookahead ? 0 : slot + 1;
+    // The minimum with `required` only guards against rounding in the running sum.
+    gain[n] = Math.min(sum / lookahead, required[n] ?? 1) * staticGain * (fade[n] ?? 0);
   }
-  for (let n = length - 1; n >= 0; n--) {
-    const value = values[n] ?? 1;
-    suffix[n] = n % window === window - 1 || n === length - 1 ? value : Math.min(suffix[n + 1] ?? 1, value);
-  }
-  const out = new Float32Array(length);
-  for (let n = 0; n < length; n++) {
-    const end = Math.min(n + window - 1, length - 1);
-    out[n] = Math.min(suffix[n] ?? 1, prefix[end] ?? 1);
-  }
-  return out;
+  return gain;
 }
 
 /** Raised-cosine fade-in and fade-out multipliers; shortened in proportion when the clip is too short. */
@@ -190,13 +245,13 @@ function fadeEnvelope(length: number, sampleRate: number, fadeInMs: number, fade
   return envelope;
 }
 
-function applyEnvelope(audio: StereoAudio, envelope: Float32Array, length: number): StereoAudio {
-  const left = new Float32Array(length);
-  const right = new Float32Array(length);
-  for (let n = 0; n < length; n++) {
-    const gain = envelope[n] ?? 0;
-    left[n] = (audio.left[n] ?? 0) * gain;
-    right[n] = (audio.right[n] ?? 0) * gain;
+function applyGain(audio: StereoAudio, gain: Float32Array): StereoAudio {
+  const left = new Float32Array(gain.length);
+  const right = new Float32Array(gain.length);
+  for (let n = 0; n < gain.length; n++) {
+    const g = gain[n] ?? 0;
+    left[n] = (audio.left[n] ?? 0) * g;
+    right[n] = (audio.right[n] ?? 0) * g;
   }
   return { sampleRate: audio.sampleRate, left, right };
 }
@@ -205,6 +260,10 @@ function scaleInPlace(audio: StereoAudio, gain: number): void {
   for (const channel of [audio.left, audio.right]) {
     for (let n = 0; n < channel.length; n++) channel[n] = (channel[n] ?? 0) * gain;
   }
+}
+
+function clamp(value: number, low: number, high: number): number {
+  return Math.min(high, Math.max(low, value));
 }
 
 function fromDecibels(db: number): number {

@@ -45,12 +45,16 @@ export async function writeClipFiles(dir: string, name: string, files: ClipFiles
     }
     return renamed;
   } catch (cause) {
-    await Promise.all([...entries.map((e) => rm(e.temp, { force: true })), ...renamed.map((p) => rm(p, { force: true }))]);
+    await Promise.all([
+      ...entries.map((e) => rm(e.temp, { force: true })),
+      ...renamed.map((p) => rm(p, { force: true })),
+    ]);
     throw new OutputError(`could not write ${name} into ${dir}: ${describe(cause)}`, dir, { cause });
   }
 }
 
 function describe(error: unknown): string {
-  if (error instanceof Error && 'code' in error && typeof error.code === 'string') return `${error.code} ${error.message}`;
+  if (error instanceof Error && 'code' in error && typeof error.code === 'string')
+    return `${error.code} ${error.message}`;
   return error instanceof Error ? error.message : String(error);
 }

@@ -137,7 +137,10 @@ export function encodeGrid(grid: Grid): Uint8Array {
 
 export function decodeGrid(bytes: Uint8Array): Result<Grid, GridError> {
   if (bytes.length % (2 * TRACK_COUNT) !== 0) {
-    return { ok: false, error: { code: 'bad-length', message: `${bytes.length} bytes is not a whole number of steps` } };
+    return {
+      ok: false,
+      error: { code: 'bad-length', message: `${bytes.length} bytes is not a whole number of steps` },
+    };
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const cells = new Int16Array(bytes.length / 2);

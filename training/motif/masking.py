@@ -5,7 +5,9 @@ Dataset (.cache/dataset.npz, written by training/motif/prepare.py):
   grids int16 [N_steps_total, 4]; offsets int64 [P+1]; per piece: style, mood, tempo, density, mode, meter
   (condition indices, 0 = unknown), track_mask uint8 [P, 4], source, split (0 train / 1 valid / 2 test);
   piece_names, sources.
-Style index k >= 1 means learnedStyles[k - 1] (0 = unknown -> all-zeros style vector).
+  steps_per_bar int8 [P] (16 or 12; derived from meter when absent), styles str [S] (names of style indices).
+Style: index into the dataset's `styles` names, mapped by name onto the model's learnedStyles;
+negative (or a name the model does not know) = unknown -> all-zeros style vector.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ class Dataset:
     source: np.ndarray  # int64 [P]
     piece_names: list
     sources: list
+    spb: np.ndarray | None = None  # int64 [P] steps per bar
+
 
     @property
     def num_pieces(self) -> int:
@@ -45,11 +49,16 @@ class Dataset:
         return np.diff(self.offsets)
 
     def steps_per_bar(self) -> np.ndarray:
+        if self.spb is not None:
+            return self.spb
         meter = np.clip(self.cond[:, COND_FIELDS.index("meter")], 0, len(METER_STEPS_PER_BAR) - 1)
         return METER_STEPS_PER_BAR[meter]
 
 
-def load_dataset(path: Path) -> Dataset:
+def load_dataset(path: Path, learned_styles: list | None = None) -> Dataset:
+    """Loads the .npz; style indices are remapped onto `learned_styles` (default: vocabulary learnedStyles),
+    -1 = unknown."""
+    learned = list(learned_styles or _learned_styles())
     z = np.load(Path(path), allow_pickle=True)
     p = len(z["offsets"]) - 1
 
@@ -62,20 +71,33 @@ def load_dataset(path: Path) -> Dataset:
     track_mask = (
         np.asarray(z["track_mask"]).astype(np.uint8) if "track_mask" in z.files else np.ones((p, 4), np.uint8)
     )
+    style = per_piece("style") if "style" in z.files else np.full(p, -1, dtype=np.int64)
+    if "styles" in z.files:
+        names = [str(n) for n in z["styles"]]
+        lut = np.array([learned.index(n) if n in learned else -1 for n in names] + [-1], dtype=np.int64)
+        style = np.where((style >= 0) & (style < len(names)), lut[np.clip(style, 0, len(names))], -1)
     return Dataset(
         grids=np.asarray(z["grids"]),
         offsets=np.asarray(z["offsets"]).astype(np.int64),
-        style=per_piece("style"),
+        style=style,
         cond=cond,
         track_mask=track_mask,
         split=per_piece("split"),
         source=per_piece("source"),
         piece_names=list(z["piece_names"]) if "piece_names" in z.files else [str(i) for i in range(p)],
         sources=list(z["sources"]) if "sources" in z.files else [],
+        spb=np.asarray(z["steps_per_bar"]).astype(np.int64).reshape(p) if "steps_per_bar" in z.files else None,
     )
 
 
+def _learned_styles() -> list:
+    from .model import load_vocabulary
+
+    return list(load_vocabulary()["learnedStyles"])
+
+
 def save_dataset(path: Path, ds: Dataset) -> None:
+    """Same format as prepare.py (style = index into learnedStyles, also saved as `styles`)."""
     np.savez_compressed(
         Path(path),
         grids=ds.grids,
@@ -83,6 +105,8 @@ def save_dataset(path: Path, ds: Dataset) -> None:
         style=ds.style,
         **{c: ds.cond[:, i] for i, c in enumerate(COND_FIELDS)},
         track_mask=ds.track_mask,
+        steps_per_bar=ds.steps_per_bar(),
+        styles=np.array(_learned_styles()),
         split=ds.split,
         source=ds.source,
         piece_names=np.array(ds.piece_names),
@@ -249,14 +273,14 @@ class BatchSampler:
             s = int(ds.style[piece])
             c = ds.cond[piece].copy()
             if rng.random() < self.all_drop:
-                s = 0
+                s = -1
                 c[:] = 0
             else:
                 if rng.random() < self.style_drop:
-                    s = 0
+                    s = -1
                 c[rng.random(5) < self.cond_drop] = 0
-            if 1 <= s <= self.num_styles:
-                style[i, s - 1] = 1.0
+            if 0 <= s < self.num_styles:
+                style[i, s] = 1.0
             cond[i] = c
         return Batch(tokens, targets, loss_mask, bar_pos, style, cond, key_padding, mask_type)
 
@@ -285,7 +309,7 @@ def make_synthetic_dataset(
         roots = rng.choice([0, 5, 7, 9], size=4)
         quals = rng.choice([0, 1], size=4)
         g = np.zeros((n, 4), dtype=np.int16)
-        st = int(rng.integers(1, num_styles + 1))
+        st = int(rng.integers(0, num_styles))
         pat = drum_patterns[st % len(drum_patterns)]
         for step in range(n):
             bar = step // spb

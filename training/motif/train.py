@@ -193,7 +193,7 @@ def train(
         opt.step()
         step += 1
         examples += batch_size
-        lv = float(loss)
+        lv = loss.item()
         per = (sums / counts.clamp(min=1)).detach().numpy()
         run_loss = lv if run_loss is None else 0.95 * run_loss + 0.05 * lv
         run_tracks = per if run_tracks is None else 0.95 * run_tracks + 0.05 * per
@@ -237,7 +237,7 @@ def train(
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", default=str(REPO_ROOT / ".cache" / "dataset.npz"))
+    ap.add_argument("--data", default=str(REPO_ROOT / "training" / ".cache" / "dataset.npz"))
     ap.add_argument("--synthetic", action="store_true", help="train on a generated synthetic dataset")
     ap.add_argument("--steps", type=int, default=None)
     ap.add_argument("--minutes", type=float, default=None)
@@ -256,7 +256,7 @@ def main(argv=None) -> int:
     ap.add_argument("--val-every", type=int, default=250)
     ap.add_argument("--val-examples", type=int, default=256)
     ap.add_argument("--log-every", type=int, default=50)
-    ap.add_argument("--out", default=str(REPO_ROOT / ".cache" / "checkpoints" / "motif-v1.pt"))
+    ap.add_argument("--out", default=str(REPO_ROOT / "training" / ".cache" / "checkpoints" / "motif-v1.pt"))
     ap.add_argument("--summary", default=None, help="write the training summary JSON here")
     args = ap.parse_args(argv)
     if args.steps is None and args.minutes is None:

@@ -1,0 +1,91 @@
+/**
+ * Model stage benchmark: a 30 s clip at 120 BPM (T = 240 steps), 12 diffusion steps with guidance, on
+ * models/motif-v1.onnx when present, else the tiny test fixture. Median and p95 over 20 runs after warm-up,
+ * then 8 requests in one batch against the same 8 one after another, in the same run.
+ *
+ *   node bench/model.ts [device=cpu] [intraOpThreads=2]
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { generate, generateBatch, tempoCondition, type GenerateRequest } from '../src/inference/generate.ts';
+import { DEVICES, createModelSession, type Device } from '../src/inference/model-session.ts';
+
+const RUNS = 20;
+const WARM_UP = 3;
+const BATCH = 8;
+const BATCH_REPEATS = 5;
+
+const fullModel = fileURLToPath(new URL('../models/motif-v1.onnx', import.meta.url));
+const tinyModel = fileURLToPath(new URL('../test/fixtures/tiny-model.onnx', import.meta.url));
+const modelPath = existsSync(fullModel) ? fullModel : tinyModel;
+const deviceArg = process.argv[2] ?? 'cpu';
+const device: Device = DEVICES.find((d) => d === deviceArg) ?? 'cpu';
+const threads = Number(process.argv[3] ?? 2);
+
+const session = await createModelSession(modelPath, {
+  device,
+  intraOpNumThreads: threads,
+  log: (line) => {
+    console.log(line);
+  },
+});
+
+const request = (seed: number): GenerateRequest => ({
+  steps: 240,
+  stepsPerBar: 16,
+  styleWeights: session.metadata.styles.map((_, i) => (i === 0 ? 0.6 : i === 1 ? 0.4 : 0)),
+  conditions: { mood: 1, tempo: tempoCondition(120), density: 2, mode: 1, meter: 1 },
+  seed,
+  sampling: { steps: 12, guidance: 2.5, temperature: 1, topP: 0.95 },
+});
+
+function quantile(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[index] ?? NaN;
+}
+
+const ms = (value: number): string => value.toFixed(1).padStart(9);
+
+try {
+  console.log(
+    `model: ${modelPath === fullModel ? 'models/motif-v1.onnx' : 'test/fixtures/tiny-model.onnx (no models/motif-v1.onnx)'}` +
+      ` (${session.metadata.parameters.toLocaleString('en')} parameters), provider ${session.provider}, ${threads} intra-op threads`,
+  );
+  console.log('clip: 30 s at 120 BPM = 240 steps, 12 diffusion steps, guidance 2.5 (2 rows per request)\n');
+
+  for (let i = 0; i < WARM_UP; i++) await generate(session, request(1000 + i));
+  const total: number[] = [];
+  const model: number[] = [];
+  const sampling: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const { timing } = await generate(session, request(i));
+    total.push(timing.totalMs);
+    model.push(timing.modelMs);
+    sampling.push(timing.samplingMs);
+  }
+  console.log(`single request, ${RUNS} runs      median       p95   (ms)`);
+  console.log(`  total (model stage)  ${ms(quantile(total, 0.5))} ${ms(quantile(total, 0.95))}`);
+  console.log(`  of which session.run ${ms(quantile(model, 0.5))} ${ms(quantile(model, 0.95))}`);
+  console.log(`  of which sampling    ${ms(quantile(sampling, 0.5))} ${ms(quantile(sampling, 0.95))}\n`);
+
+  const sequential: number[] = [];
+  const batched: number[] = [];
+  for (let r = 0; r < BATCH_REPEATS; r++) {
+    const requests = Array.from({ length: BATCH }, (_, i) => request(100 * r + i));
+    let started = performance.now();
+    for (const one of requests) await generate(session, one);
+    sequential.push(performance.now() - started);
+    started = performance.now();
+    await generateBatch(session, requests);
+    batched.push(performance.now() - started);
+  }
+  const seqMedian = quantile(sequential, 0.5);
+  const batchMedian = quantile(batched, 0.5);
+  console.log(`${BATCH} requests, median of ${BATCH_REPEATS}      total  per clip   (ms)`);
+  console.log(`  ${BATCH} x batch 1          ${ms(seqMedian)} ${ms(seqMedian / BATCH)}`);
+  console.log(`  1 x batch ${BATCH} (${BATCH * 2} rows) ${ms(batchMedian)} ${ms(batchMedian / BATCH)}`);
+  console.log(`  ratio (8 x batch 1) / (batch 8): ${(seqMedian / batchMedian).toFixed(2)}x`);
+} finally {
+  await session.dispose();
+}

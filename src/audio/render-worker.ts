@@ -1,0 +1,81 @@
+/**
+ * The render worker: parses the SoundFont it is given once, says `ready`, then renders one Score per `render`
+ * message and answers with the audio (its buffers transferred, not copied). Started by RenderPool.
+ */
+
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+
+import { SpessaLog } from 'spessasynth_core';
+
+import type { Score } from '../music/score.ts';
+import { Synthesizer } from './synthesizer.ts';
+
+/** What the pool hands a worker at start. */
+export interface RenderWorkerData {
+  /** The SoundFont file, read once by the pool and shared by all its workers. */
+  readonly soundfont: SharedArrayBuffer;
+  /** One Int32: the id of a job the pool wants stopped. */
+  readonly cancel: SharedArrayBuffer;
+}
+
+/** Pool → worker. */
+export interface RenderRequest {
+  readonly type: 'render';
+  readonly id: number;
+  readonly score: Score;
+}
+
+/** Worker → pool. */
+export type RenderWorkerMessage =
+  | { readonly type: 'ready' }
+  | { readonly type: 'init-failed'; readonly message: string }
+  | { readonly type: 'done'; readonly id: number; readonly left: Float32Array; readonly right: Float32Array }
+  | { readonly type: 'failed'; readonly id: number; readonly name: string; readonly message: string };
+
+function isWorkerData(value: unknown): value is RenderWorkerData {
+  if (typeof value !== 'object' || value === null) return false;
+  const data = value as Partial<Record<keyof RenderWorkerData, unknown>>;
+  return data.soundfont instanceof SharedArrayBuffer && data.cancel instanceof SharedArrayBuffer;
+}
+
+function isRenderRequest(value: unknown): value is RenderRequest {
+  if (typeof value !== 'object' || value === null) return false;
+  const request = value as Partial<Record<keyof RenderRequest, unknown>>;
+  return request.type === 'render' && typeof request.id === 'number' && typeof request.score === 'object';
+}
+
+async function main(): Promise<void> {
+  const port = parentPort;
+  if (isMainThread || port === null) throw new Error('render-worker.ts runs only as a worker thread');
+  const send = (message: RenderWorkerMessage, transfer: ArrayBuffer[] = []): void => {
+    port.postMessage(message, transfer);
+  };
+  if (!isWorkerData(workerData)) {
+    send({ type: 'init-failed', message: 'the render worker was started without its SoundFont' });
+    return;
+  }
+  SpessaLog.infoEnabled = false;
+  const cancel = new Int32Array(workerData.cancel);
+  let synthesizer: Synthesizer;
+  try {
+    synthesizer = await Synthesizer.load(new Uint8Array(workerData.soundfont));
+  } catch (error) {
+    send({ type: 'init-failed', message: error instanceof Error ? error.message : String(error) });
+    return;
+  }
+  port.on('message', (message: unknown) => {
+    if (!isRenderRequest(message)) return;
+    const { id } = message;
+    try {
+      const audio = synthesizer.render(message.score, { isCancelled: () => Atomics.load(cancel, 0) === id });
+      const { left, right } = audio;
+      send({ type: 'done', id, left, right }, [left.buffer as ArrayBuffer, right.buffer as ArrayBuffer]);
+    } catch (error) {
+      const name = error instanceof Error ? error.name : 'Error';
+      send({ type: 'failed', id, name, message: error instanceof Error ? error.message : String(error) });
+    }
+  });
+  send({ type: 'ready' });
+}
+
+await main();

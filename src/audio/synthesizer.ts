@@ -1,0 +1,103 @@
+/**
+ * Offline SoundFont rendering of a Score with spessasynth_core: 48 kHz stereo, reverb and chorus on. One
+ * Synthesizer parses its SoundFont once and renders many Scores; every render starts from a fresh
+ * synthesizer state, so the same Score always renders to the same samples.
+ */
+
+import { BasicSoundBank, MIDIControllers, SoundBankLoader, SpessaSynthProcessor } from 'spessasynth_core';
+
+import type { Score } from '../music/score.ts';
+import { DattorroReverb } from './dattorro-reverb.ts';
+import { SAMPLE_RATE, type StereoAudio } from './stereo-audio.ts';
+import { scheduleScore, type SynthSchedule } from './synth-schedule.ts';
+
+/**
+ * Frames rendered per synthesizer call, unless an event comes first. Envelopes and LFOs move once per block
+ * (interpolated inside it), so this trades timbre detail against per-voice overhead; 256 frames is 5.3 ms.
+ */
+const BLOCK_FRAMES = 256;
+
+/** How many blocks pass between two looks at the cancel flag (~0.1 s of audio). */
+const CANCEL_CHECK_BLOCKS = 16;
+
+export interface SynthesizerRenderOptions {
+  /** Polled while rendering; when it returns true the render stops with an `AbortError`. */
+  readonly isCancelled?: () => boolean;
+}
+
+/** Renders Scores with one parsed SoundFont. Synchronous and CPU-bound: run it in a worker (see RenderPool). */
+export class Synthesizer {
+  private readonly soundBank: BasicSoundBank;
+
+  private constructor(soundBank: BasicSoundBank) {
+    this.soundBank = soundBank;
+  }
+
+  /**
+   * Parses a SoundFont 2/3 file. `bytes` may live in a SharedArrayBuffer: it is only read, never written.
+   * @throws Error from spessasynth_core when the file is not a usable SoundFont.
+   */
+  static async load(bytes: Uint8Array): Promise<Synthesizer> {
+    await BasicSoundBank.isSF3DecoderReady;
+    const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+    // spessasynth_core reads through byte views only, so a SharedArrayBuffer serves as well as an ArrayBuffer.
+    const buffer = (whole ? bytes.buffer : bytes.slice().buffer) as ArrayBuffer;
+    return new Synthesizer(SoundBankLoader.fromArrayBuffer(buffer));
+  }
+
+  /** Renders exactly ceil(lengthBeats * 60 / tempo * 48000) frames of `score`. */
+  render(score: Score, options: SynthesizerRenderOptions = {}): StereoAudio {
+    const schedule = scheduleScore(score, SAMPLE_RATE);
+    const left = new Float32Array(schedule.frames);
+    const right = new Float32Array(schedule.frames);
+    const synth = new SpessaSynthProcessor(SAMPLE_RATE, {
+      maxBufferSize: BLOCK_FRAMES,
+      effectsEnabled: true,
+      eventsEnabled: false,
+      reverbProcessor: new DattorroReverb(SAMPLE_RATE),
+    });
+    // No destroySynthProcessor() afterwards: it would also destroy the shared sound bank. The processor
+    // holds nothing but memory, which the garbage collector takes back.
+    synth.soundBankManager.addSoundBank(this.soundBank, 'main');
+    setUpChannels(synth, schedule);
+    play(synth, schedule, left, right, options.isCancelled);
+    return { sampleRate: SAMPLE_RATE, left, right };
+  }
+}
+
+function setUpChannels(synth: SpessaSynthProcessor, schedule: SynthSchedule): void {
+  while (synth.midiChannels.length < schedule.channelCount) synth.createMIDIChannel();
+  for (const setup of schedule.channels) {
+    const { channel } = setup;
+    if (setup.drums) synth.midiChannels[channel]?.setDrums(true);
+    synth.programChange(channel, setup.program);
+    synth.controllerChange(channel, MIDIControllers.mainVolume, setup.volume);
+    synth.controllerChange(channel, MIDIControllers.pan, setup.pan);
+    synth.controllerChange(channel, MIDIControllers.reverbDepth, setup.reverb);
+    synth.controllerChange(channel, MIDIControllers.chorusDepth, setup.chorus);
+  }
+}
+
+function play(
+  synth: SpessaSynthProcessor,
+  schedule: SynthSchedule,
+  left: Float32Array,
+  right: Float32Array,
+  isCancelled: (() => boolean) | undefined,
+): void {
+  const { events, frames } = schedule;
+  let next = 0;
+  let blocks = 0;
+  for (let frame = 0; frame < frames;) {
+    for (let event = events[next]; event !== undefined && event.frame <= frame; event = events[++next]) {
+      if (event.kind === 'noteOn') synth.noteOn(event.channel, event.pitch, event.velocity);
+      else synth.noteOff(event.channel, event.pitch);
+    }
+    const end = Math.min(frames, frame + BLOCK_FRAMES, events[next]?.frame ?? frames);
+    synth.process(left, right, frame, end - frame);
+    frame = end;
+    if (isCancelled !== undefined && ++blocks % CANCEL_CHECK_BLOCKS === 0 && isCancelled()) {
+      throw new DOMException('The render was cancelled', 'AbortError');
+    }
+  }
+}

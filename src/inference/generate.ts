@@ -1,0 +1,403 @@
+/**
+ * The generation loop: forward (conditional and unconditional rows in one batch) → logits processing → sample →
+ * unmask → repeat, for one request or several with the same length in one batch. Clips longer than the model's
+ * window are generated window by window, each next window keeping the last bars of what exists as fixed context.
+ */
+import vocabulary from '../music/vocabulary.json' with { type: 'json' };
+import { createRandom, type Random } from '../music/random.ts';
+import { TRACK_COUNT, TRACK_SIZES, maskId, repairHolds, validateGrid, type Grid, type Result } from './grid.ts';
+import type { ModelMetadata } from './model-metadata.ts';
+import type { ModelBatch, ModelSession } from './model-session.ts';
+import {
+  DEFAULT_SAMPLING,
+  cosineSchedule,
+  createSamplerScratch,
+  denoiseStep,
+  gumbelNoiseScale,
+  type RowLogits,
+  type SamplingParams,
+} from './sampler.ts';
+
+export const CONDITION_KINDS = ['mood', 'tempo', 'density', 'mode', 'meter'] as const;
+export type ConditionKind = (typeof CONDITION_KINDS)[number];
+/** Indices into vocabulary.conditions[kind]; 0 = unspecified. */
+export type Conditions = Readonly<Record<ConditionKind, number>>;
+
+export const UNSPECIFIED_CONDITIONS: Conditions = { mood: 0, tempo: 0, density: 0, mode: 0, meter: 0 };
+
+export interface GenerateRequest {
+  /** Length T in steps (16th notes), a multiple of the model's patchSteps. */
+  readonly steps: number;
+  readonly stepsPerBar: number;
+  /** Position of grid step 0 inside its bar (0 unless the grid starts mid-bar). */
+  readonly barOffset?: number;
+  /** Weights over the model's `styles` (normalised here; all zeros = no style). */
+  readonly styleWeights: readonly number[];
+  readonly conditions: Conditions;
+  readonly seed: number;
+  readonly sampling?: Partial<SamplingParams>;
+  /** With `fixed`: the grid to start from (variation, extension, regenerating a track: see edit-masks.ts). */
+  readonly initial?: Grid;
+  /**
+   * T * 4 flags, 1 = keep the cell of `initial`, 0 = generate it. A kept melody/bass 'hold' should follow a kept
+   * cell (edit-masks.ts guarantees it); one after a generated rest stays as it is and reads as a rest.
+   */
+  readonly fixed?: Uint8Array;
+}
+
+export interface GenerateTiming {
+  readonly totalMs: number;
+  /** Time inside session.run. */
+  readonly modelMs: number;
+  /** Time in logits processing, sampling and unmasking. */
+  readonly samplingMs: number;
+  readonly modelCalls: number;
+  readonly windows: number;
+  /** Rows in the largest model batch (2 per guided request, 1 otherwise). */
+  readonly maxBatchRows: number;
+  /** Wall time of each diffusion step (model + sampling), over all windows. */
+  readonly stepMs: readonly number[];
+}
+
+export interface GenerateResult {
+  readonly grid: Grid;
+  /** Orphan holds turned into rests after sampling. */
+  readonly repairedHolds: number;
+  /** Shared by every result of one generateBatch call. */
+  readonly timing: GenerateTiming;
+}
+
+export interface GenerateOptions {
+  readonly signal?: AbortSignal;
+  /** Bars of context a window keeps from what exists when a clip is longer than the model's window (default 4). */
+  readonly contextBars?: number;
+}
+
+/** The part of a ModelSession generation needs (a test may pass a fake). */
+export type DenoiserSession = Pick<ModelSession, 'metadata' | 'run'>;
+
+export interface GenerateRequestError {
+  readonly code:
+    | 'bad-length'
+    | 'bad-steps-per-bar'
+    | 'bad-style-weights'
+    | 'bad-condition'
+    | 'bad-sampling'
+    | 'bad-edit'
+    | 'mismatched-batch';
+  readonly message: string;
+}
+
+export class InvalidGenerateRequestError extends Error {
+  readonly code: GenerateRequestError['code'];
+  constructor(error: GenerateRequestError) {
+    super(error.message);
+    this.name = 'InvalidGenerateRequestError';
+    this.code = error.code;
+  }
+}
+
+/** The tempo condition index for a tempo in BPM (vocabulary tempoEdges). */
+export function tempoCondition(bpm: number): number {
+  return 1 + vocabulary.conditions.tempoEdges.filter((edge) => bpm >= edge).length;
+}
+
+/** The index of a label in one condition list, 0 (unspecified) when absent. */
+export function conditionIndex(kind: ConditionKind, label: string | undefined): number {
+  if (label === undefined) return 0;
+  const list: readonly string[] = vocabulary.conditions[kind];
+  return Math.max(0, list.indexOf(label));
+}
+
+export function samplingParams(overrides: Partial<SamplingParams> = {}): SamplingParams {
+  return { ...DEFAULT_SAMPLING, ...overrides };
+}
+
+export function validateGenerateRequest(
+  request: GenerateRequest,
+  metadata: ModelMetadata,
+): Result<GenerateRequest, GenerateRequestError> {
+  const fail = (code: GenerateRequestError['code'], message: string): { ok: false; error: GenerateRequestError } => ({
+    ok: false,
+    error: { code, message },
+  });
+  const { steps, stepsPerBar } = request;
+  if (!Number.isInteger(steps) || steps <= 0 || steps % metadata.patchSteps !== 0) {
+    return fail('bad-length', `steps must be a positive multiple of ${metadata.patchSteps}, got ${steps}`);
+  }
+  if (!Number.isInteger(stepsPerBar) || stepsPerBar <= 0 || stepsPerBar > 16) {
+    return fail('bad-steps-per-bar', `stepsPerBar must be 1..16, got ${stepsPerBar}`);
+  }
+  const offset = request.barOffset ?? 0;
+  if (!Number.isInteger(offset) || offset < 0 || offset >= stepsPerBar) {
+    return fail('bad-steps-per-bar', `barOffset must be 0..${stepsPerBar - 1}, got ${offset}`);
+  }
+  if (request.styleWeights.length !== metadata.styles.length) {
+    return fail(
+      'bad-style-weights',
+      `expected ${metadata.styles.length} style weights, got ${request.styleWeights.length}`,
+    );
+  }
+  if (!request.styleWeights.every((w) => Number.isFinite(w) && w >= 0)) {
+    return fail('bad-style-weights', 'style weights must be finite and >= 0');
+  }
+  for (const kind of CONDITION_KINDS) {
+    const index = request.conditions[kind];
+    const size = vocabulary.conditions[kind].length;
+    if (!Number.isInteger(index) || index < 0 || index >= size) {
+      return fail('bad-condition', `${kind} must be an index 0..${size - 1}, got ${index}`);
+    }
+  }
+  const params = samplingParams(request.sampling);
+  if (!Number.isInteger(params.steps) || params.steps < 1 || params.steps > 256) {
+    return fail('bad-sampling', `sampling steps must be 1..256, got ${params.steps}`);
+  }
+  if (!Number.isFinite(params.guidance) || params.guidance < 0) return fail('bad-sampling', 'guidance must be >= 0');
+  if (!Number.isFinite(params.temperature)) return fail('bad-sampling', 'temperature must be finite');
+  if (!(params.topP > 0 && params.topP <= 1)) return fail('bad-sampling', 'topP must be in (0, 1]');
+  if (!Number.isFinite(params.noise) || params.noise < 0) return fail('bad-sampling', 'noise must be >= 0');
+  if ((request.initial === undefined) !== (request.fixed === undefined)) {
+    return fail('bad-edit', 'initial and fixed come together');
+  }
+  if (request.initial && request.fixed) {
+    const { initial, fixed } = request;
+    if (
+      initial.steps !== steps ||
+      initial.cells.length !== steps * TRACK_COUNT ||
+      fixed.length !== steps * TRACK_COUNT
+    ) {
+      return fail('bad-edit', `initial and fixed must cover ${steps} x 4 cells`);
+    }
+    for (let i = 0; i < fixed.length; i++) {
+      const token = initial.cells[i] ?? -1;
+      if (fixed[i] === 1 && (token < 0 || token >= maskId(i % TRACK_COUNT))) {
+        return fail('bad-edit', `fixed cell ${i} holds invalid token ${token}`);
+      }
+    }
+  }
+  return { ok: true, value: request };
+}
+
+export interface GenerationWindow {
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * Windows covering `steps`: the first from 0, each next one starting `contextSteps` before the end of what is
+ * covered, until the length is covered. One window when the clip fits.
+ */
+export function planWindows(steps: number, maxSteps: number, contextSteps: number): GenerationWindow[] {
+  if (steps <= maxSteps) return [{ start: 0, end: steps }];
+  if (contextSteps >= maxSteps) throw new RangeError(`context ${contextSteps} does not fit a ${maxSteps}-step window`);
+  const windows: GenerationWindow[] = [{ start: 0, end: maxSteps }];
+  let covered = maxSteps;
+  while (covered < steps) {
+    const start = covered - contextSteps;
+    const end = Math.min(start + maxSteps, steps);
+    windows.push({ start, end });
+    covered = end;
+  }
+  return windows;
+}
+
+/** Context kept between windows: `contextBars` bars, at most half a window, in whole patches. */
+export function contextStepsFor(stepsPerBar: number, contextBars: number, metadata: ModelMetadata): number {
+  const half = Math.floor(metadata.maxSteps / 2 / metadata.patchSteps) * metadata.patchSteps;
+  const wanted = Math.ceil((contextBars * stepsPerBar) / metadata.patchSteps) * metadata.patchSteps;
+  return Math.min(wanted, half);
+}
+
+export async function generate(
+  session: DenoiserSession,
+  request: GenerateRequest,
+  options: GenerateOptions = {},
+): Promise<GenerateResult> {
+  const [result] = await generateBatch(session, [request], options);
+  if (!result) throw new Error('generateBatch returned no result');
+  return result;
+}
+
+interface RequestState {
+  readonly request: GenerateRequest;
+  readonly params: SamplingParams;
+  readonly random: Random;
+  readonly cells: Int16Array;
+  readonly style: Float32Array;
+  readonly cond: BigInt64Array;
+  readonly guided: boolean;
+}
+
+/**
+ * Generates several independent requests of the same length (and bar layout) in shared model batches. Each request
+ * keeps its own seeded Random, so its result does not depend on what else is in the batch (up to float rounding
+ * differences of the batched model run).
+ */
+export async function generateBatch(
+  session: DenoiserSession,
+  requests: readonly GenerateRequest[],
+  options: GenerateOptions = {},
+): Promise<GenerateResult[]> {
+  const first = requests[0];
+  if (!first) return [];
+  const metadata = session.metadata;
+  for (const request of requests) {
+    const valid = validateGenerateRequest(request, metadata);
+    if (!valid.ok) throw new InvalidGenerateRequestError(valid.error);
+    if (
+      request.steps !== first.steps ||
+      request.stepsPerBar !== first.stepsPerBar ||
+      (request.barOffset ?? 0) !== (first.barOffset ?? 0)
+    ) {
+      throw new InvalidGenerateRequestError({
+        code: 'mismatched-batch',
+        message: 'requests in one batch need the same steps, stepsPerBar and barOffset',
+      });
+    }
+  }
+
+  const started = performance.now();
+  const states = requests.map((request) => createState(request));
+  const { steps, stepsPerBar } = first;
+  const barOffset = first.barOffset ?? 0;
+  const context = contextStepsFor(stepsPerBar, options.contextBars ?? 4, metadata);
+  const windows = planWindows(steps, metadata.maxSteps, context);
+  const scratch = createSamplerScratch();
+  const stepMs: number[] = [];
+  let modelMs = 0;
+  let samplingMs = 0;
+  let modelCalls = 0;
+  let maxBatchRows = 0;
+
+  for (const window of windows) {
+    const length = window.end - window.start;
+    const cellsOf = (state: RequestState): Int16Array =>
+      state.cells.subarray(window.start * TRACK_COUNT, window.end * TRACK_COUNT);
+    const masked = states.map((state) => countMasked(cellsOf(state)));
+    const schedules = states.map((state, i) => cosineSchedule(masked[i] ?? 0, state.params.steps));
+    const diffusionSteps = Math.max(...states.map((state) => state.params.steps));
+
+    for (let step = 0; step < diffusionSteps; step++) {
+      options.signal?.throwIfAborted();
+      const active = states.filter((state, i) => step < state.params.steps && (masked[i] ?? 0) > 0);
+      if (active.length === 0) break;
+      const stepStarted = performance.now();
+      const batch = buildBatch(active, cellsOf, length, window.start + barOffset, stepsPerBar, metadata.styles.length);
+      maxBatchRows = Math.max(maxBatchRows, batch.batchSize);
+
+      const modelStarted = performance.now();
+      const logits = await session.run(batch);
+      modelCalls++;
+      const samplingStarted = performance.now();
+      modelMs += samplingStarted - modelStarted;
+
+      let row = 0;
+      for (const state of active) {
+        const index = states.indexOf(state);
+        const condRow = rowLogits(logits.tracks, row++, length);
+        const uncondRow = state.guided ? rowLogits(logits.tracks, row++, length) : null;
+        masked[index] =
+          (masked[index] ?? 0) -
+          denoiseStep({
+            cells: cellsOf(state),
+            steps: length,
+            cond: condRow,
+            uncond: uncondRow,
+            remainingAfter: schedules[index]?.[step] ?? 0,
+            noiseScale: gumbelNoiseScale(step, state.params.steps, state.params.noise),
+            params: state.params,
+            random: state.random,
+            scratch,
+            clipStart: window.start === 0,
+          });
+      }
+      const done = performance.now();
+      samplingMs += done - samplingStarted;
+      stepMs.push(done - stepStarted);
+    }
+  }
+
+  const timing: GenerateTiming = {
+    totalMs: performance.now() - started,
+    modelMs,
+    samplingMs,
+    modelCalls,
+    windows: windows.length,
+    maxBatchRows,
+    stepMs,
+  };
+  return states.map((state) => {
+    const grid: Grid = { steps, cells: state.cells };
+    const repairedHolds = repairHolds(grid, state.request.fixed);
+    const valid = validateGrid(grid);
+    if (!valid.ok) throw new Error(`generation left an invalid grid: ${valid.error.message}`);
+    return { grid, repairedHolds, timing };
+  });
+}
+
+function createState(request: GenerateRequest): RequestState {
+  const params = samplingParams(request.sampling);
+  const cells = new Int16Array(request.steps * TRACK_COUNT);
+  for (let i = 0; i < cells.length; i++) {
+    cells[i] = request.fixed?.[i] === 1 ? (request.initial?.cells[i] ?? 0) : maskId(i % TRACK_COUNT);
+  }
+  const total = request.styleWeights.reduce((sum, w) => sum + w, 0);
+  const style = Float32Array.from(request.styleWeights, (w) => (total > 0 ? w / total : 0));
+  const cond = BigInt64Array.from(CONDITION_KINDS, (kind) => BigInt(request.conditions[kind]));
+  const conditioned = total > 0 || CONDITION_KINDS.some((kind) => request.conditions[kind] !== 0);
+  return {
+    request,
+    params,
+    random: createRandom(request.seed),
+    cells,
+    style,
+    cond,
+    guided: conditioned && params.guidance !== 1,
+  };
+}
+
+function countMasked(cells: Int16Array): number {
+  let count = 0;
+  for (let i = 0; i < cells.length; i++) if (cells[i] === maskId(i % TRACK_COUNT)) count++;
+  return count;
+}
+
+function buildBatch(
+  active: readonly RequestState[],
+  cellsOf: (state: RequestState) => Int16Array,
+  length: number,
+  barStart: number,
+  stepsPerBar: number,
+  styleCount: number,
+): ModelBatch {
+  const rows = active.reduce((sum, state) => sum + (state.guided ? 2 : 1), 0);
+  const tokens = new BigInt64Array(rows * length * TRACK_COUNT);
+  const barPos = new BigInt64Array(rows * length);
+  const style = new Float32Array(rows * styleCount);
+  const cond = new BigInt64Array(rows * CONDITION_KINDS.length);
+  const barRow = BigInt64Array.from({ length }, (_, t) => BigInt((barStart + t) % stepsPerBar));
+  let row = 0;
+  const writeRow = (cells: Int16Array, conditioned: RequestState | null): void => {
+    const base = row * length * TRACK_COUNT;
+    for (let i = 0; i < cells.length; i++) tokens[base + i] = BigInt(cells[i] ?? 0);
+    barPos.set(barRow, row * length);
+    if (conditioned) {
+      style.set(conditioned.style, row * styleCount);
+      cond.set(conditioned.cond, row * CONDITION_KINDS.length);
+    }
+    row++;
+  };
+  for (const state of active) {
+    const cells = cellsOf(state);
+    writeRow(cells, state);
+    if (state.guided) writeRow(cells, null);
+  }
+  return { batchSize: rows, steps: length, tokens, barPos, style, cond };
+}
+
+function rowLogits(tracks: readonly Float32Array[], row: number, length: number): RowLogits {
+  return tracks.map((data, k) => {
+    const size = (TRACK_SIZES[k] ?? 0) * length;
+    return data.subarray(row * size, (row + 1) * size);
+  });
+}

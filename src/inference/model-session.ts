@@ -1,0 +1,268 @@
+/**
+ * A thin wrapper around one ONNX Runtime session of the denoiser: a device name becomes an ordered list of
+ * execution providers tried one after another (the first that opens is taken, the others are reported with the
+ * reason they were passed over), `run` feeds one batch and returns typed logits, `dispose` releases the session.
+ */
+import { InferenceSession, Tensor, listSupportedBackends } from 'onnxruntime-node';
+import { GRID_TRACKS, TRACK_COUNT, TRACK_SIZES } from './grid.ts';
+import { loadModelMetadata, type ModelMetadata } from './model-metadata.ts';
+
+export const DEVICES = ['auto', 'cuda', 'webgpu', 'cpu'] as const;
+export type Device = (typeof DEVICES)[number];
+
+export const EXECUTION_PROVIDERS = ['cuda', 'webgpu', 'cpu'] as const;
+export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
+
+const INPUT_NAMES = ['tokens', 'bar_pos', 'style', 'cond'] as const;
+const CONDITION_COUNT = 5;
+
+/** The providers to try for a device, best first; every list ends with 'cpu', which always works. */
+export function executionProvidersFor(device: Device): readonly ExecutionProvider[] {
+  switch (device) {
+    case 'auto':
+      return ['cuda', 'webgpu', 'cpu'];
+    case 'cuda':
+      return ['cuda', 'cpu'];
+    case 'webgpu':
+      return ['webgpu', 'cpu'];
+    case 'cpu':
+      return ['cpu'];
+  }
+}
+
+export interface ProviderAttempt {
+  readonly provider: ExecutionProvider;
+  readonly taken: boolean;
+  /** Why it was taken or passed over. */
+  readonly reason: string;
+}
+
+/** One forward pass: B rows of T steps. Typed arrays are row-major in the contract's shapes. */
+export interface ModelBatch {
+  readonly batchSize: number;
+  readonly steps: number;
+  /** [B, T, 4] token ids; a masked cell holds its track's MASK id. */
+  readonly tokens: BigInt64Array;
+  /** [B, T] step index inside its bar. */
+  readonly barPos: BigInt64Array;
+  /** [B, S] style weights (all zeros = unconditioned). */
+  readonly style: Float32Array;
+  /** [B, 5] condition indices (0 = unspecified). */
+  readonly cond: BigInt64Array;
+}
+
+export interface ModelLogits {
+  readonly batchSize: number;
+  readonly steps: number;
+  /** One array per track in GRID_TRACKS order, each [B, T, TRACK_SIZES[track]]. */
+  readonly tracks: readonly Float32Array[];
+}
+
+/** The part of an onnxruntime InferenceSession this wrapper uses (the boundary a test can fake). */
+export interface OrtSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>>;
+  release(): Promise<void>;
+}
+
+export type OpenOrtSession = (modelPath: string, options: InferenceSession.SessionOptions) => Promise<OrtSession>;
+
+export interface ModelSessionOptions {
+  readonly device?: Device;
+  /** Threads inside one operator (CPU provider); ONNX Runtime's default when absent. */
+  readonly intraOpNumThreads?: number;
+  /** Where to report the provider decision (one line). Nothing is printed otherwise. */
+  readonly log?: (line: string) => void;
+  /** Metadata already loaded; otherwise read from the .json beside the model. */
+  readonly metadata?: ModelMetadata;
+  /** Opens an ONNX Runtime session; onnxruntime-node's InferenceSession.create unless a test injects one. */
+  readonly openSession?: OpenOrtSession;
+  /** Provider names this onnxruntime build knows; onnxruntime-node's listSupportedBackends() unless injected. */
+  readonly supportedProviders?: () => readonly string[];
+}
+
+export interface ModelSession {
+  readonly metadata: ModelMetadata;
+  readonly provider: ExecutionProvider;
+  readonly attempts: readonly ProviderAttempt[];
+  run(batch: ModelBatch): Promise<ModelLogits>;
+  /** Waits for runs in flight, then releases the native session. Idempotent. */
+  dispose(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export class ModelLoadError extends Error {
+  readonly modelPath: string;
+  readonly attempts: readonly ProviderAttempt[];
+  constructor(message: string, details: { modelPath: string; attempts?: readonly ProviderAttempt[]; cause?: unknown }) {
+    super(message, { cause: details.cause });
+    this.name = 'ModelLoadError';
+    this.modelPath = details.modelPath;
+    this.attempts = details.attempts ?? [];
+  }
+}
+
+export class ModelRunError extends Error {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'ModelRunError';
+  }
+}
+
+const openWithOnnxRuntime: OpenOrtSession = (modelPath, options) => InferenceSession.create(modelPath, options);
+const onnxRuntimeProviders = (): readonly string[] => listSupportedBackends().map((backend) => backend.name);
+
+export async function createModelSession(modelPath: string, options: ModelSessionOptions = {}): Promise<ModelSession> {
+  const metadata = options.metadata ?? (await readMetadata(modelPath));
+  const open = options.openSession ?? openWithOnnxRuntime;
+  const known = new Set((options.supportedProviders ?? onnxRuntimeProviders)());
+  const providers = executionProvidersFor(options.device ?? 'auto');
+  const attempts: ProviderAttempt[] = [];
+  let opened: { session: OrtSession; provider: ExecutionProvider } | null = null;
+  let lastError: unknown = null;
+
+  for (const provider of providers) {
+    if (provider !== 'cpu' && !known.has(provider)) {
+      attempts.push({ provider, taken: false, reason: 'not available in this onnxruntime-node build' });
+      continue;
+    }
+    const sessionOptions: InferenceSession.SessionOptions = {
+      executionProviders: [provider],
+      graphOptimizationLevel: 'all',
+      // Failures of an accelerator come back as the error below; keep ONNX Runtime's own log quiet for them.
+      logSeverityLevel: provider === 'cpu' ? 3 : 4,
+      ...(options.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: options.intraOpNumThreads }),
+    };
+    try {
+      const session = await open(modelPath, sessionOptions);
+      attempts.push({ provider, taken: true, reason: `opened${describeThreads(provider, options)}` });
+      opened = { session, provider };
+      break;
+    } catch (error) {
+      lastError = error;
+      attempts.push({ provider, taken: false, reason: `failed to open: ${firstLine(error)}` });
+    }
+  }
+
+  if (!opened) {
+    throw new ModelLoadError(`no execution provider could open ${modelPath}`, {
+      modelPath,
+      attempts,
+      cause: lastError,
+    });
+  }
+  const missing = checkNames(opened.session);
+  if (missing !== null) {
+    await opened.session.release();
+    throw new ModelLoadError(`${modelPath} does not follow the model contract: ${missing}`, { modelPath, attempts });
+  }
+  options.log?.(describeAttempts(metadata, attempts));
+  return wrapSession(opened.session, opened.provider, attempts, metadata);
+}
+
+async function readMetadata(modelPath: string): Promise<ModelMetadata> {
+  const loaded = await loadModelMetadata(modelPath);
+  if (!loaded.ok) {
+    throw new ModelLoadError(`model metadata: ${loaded.error.message}`, { modelPath, cause: loaded.error });
+  }
+  return loaded.value;
+}
+
+function wrapSession(
+  session: OrtSession,
+  provider: ExecutionProvider,
+  attempts: readonly ProviderAttempt[],
+  metadata: ModelMetadata,
+): ModelSession {
+  const inFlight = new Set<Promise<unknown>>();
+  let released: Promise<void> | null = null;
+
+  const run = async (batch: ModelBatch): Promise<ModelLogits> => {
+    if (released) throw new ModelRunError('the model session is disposed');
+    const pending = runOnce(session, batch, metadata);
+    inFlight.add(pending);
+    try {
+      return await pending;
+    } finally {
+      inFlight.delete(pending);
+    }
+  };
+
+  const dispose = (): Promise<void> => {
+    released ??= (async () => {
+      await Promise.allSettled([...inFlight]);
+      await session.release();
+    })();
+    return released;
+  };
+
+  return { metadata, provider, attempts, run, dispose, [Symbol.asyncDispose]: dispose };
+}
+
+async function runOnce(session: OrtSession, batch: ModelBatch, metadata: ModelMetadata): Promise<ModelLogits> {
+  const { batchSize: b, steps: t } = batch;
+  const styles = metadata.styles.length;
+  checkLength('tokens', batch.tokens.length, b * t * TRACK_COUNT);
+  checkLength('barPos', batch.barPos.length, b * t);
+  checkLength('style', batch.style.length, b * styles);
+  checkLength('cond', batch.cond.length, b * CONDITION_COUNT);
+
+  const feeds: Record<string, Tensor> = {
+    tokens: new Tensor('int64', batch.tokens, [b, t, TRACK_COUNT]),
+    bar_pos: new Tensor('int64', batch.barPos, [b, t]),
+    style: new Tensor('float32', batch.style, [b, styles]),
+    cond: new Tensor('int64', batch.cond, [b, CONDITION_COUNT]),
+  };
+  let outputs: Record<string, Tensor> | null = null;
+  try {
+    try {
+      outputs = await session.run(feeds);
+    } catch (error) {
+      throw new ModelRunError(`model run failed (batch ${b}, ${t} steps): ${firstLine(error)}`, { cause: error });
+    }
+    const tracks = GRID_TRACKS.map((name, k) => {
+      const tensor = outputs?.[name];
+      const size = TRACK_SIZES[k] ?? 0;
+      if (!tensor || tensor.type !== 'float32' || !(tensor.data instanceof Float32Array)) {
+        throw new ModelRunError(`model output ${name} is missing or not float32`);
+      }
+      checkLength(`output ${name}`, tensor.data.length, b * t * size);
+      return tensor.data;
+    });
+    return { batchSize: b, steps: t, tracks };
+  } finally {
+    for (const tensor of Object.values(feeds)) tensor.dispose();
+    if (outputs) for (const tensor of Object.values(outputs)) tensor.dispose();
+  }
+}
+
+function checkLength(what: string, actual: number, expected: number): void {
+  if (actual !== expected) throw new ModelRunError(`${what} has ${actual} values, expected ${expected}`);
+}
+
+function checkNames(session: OrtSession): string | null {
+  const missingInputs = INPUT_NAMES.filter((name) => !session.inputNames.includes(name));
+  const missingOutputs = GRID_TRACKS.filter((name) => !session.outputNames.includes(name));
+  if (missingInputs.length === 0 && missingOutputs.length === 0) return null;
+  return `missing ${[...missingInputs.map((n) => `input ${n}`), ...missingOutputs.map((n) => `output ${n}`)].join(', ')}`;
+}
+
+function describeThreads(provider: ExecutionProvider, options: ModelSessionOptions): string {
+  return provider === 'cpu' && options.intraOpNumThreads !== undefined
+    ? ` with ${options.intraOpNumThreads} intra-op threads`
+    : '';
+}
+
+function describeAttempts(metadata: ModelMetadata, attempts: readonly ProviderAttempt[]): string {
+  const taken = attempts.find((attempt) => attempt.taken);
+  const passed = attempts.filter((attempt) => !attempt.taken).map((a) => `${a.provider}: ${a.reason}`);
+  const head = `model ${metadata.name} ${metadata.version}: ${taken?.provider ?? 'none'} ${taken?.reason ?? ''}`.trim();
+  return passed.length === 0 ? head : `${head} (passed over ${passed.join('; ')})`;
+}
+
+function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  const line = text.split('\n').find((l) => l.trim() !== '') ?? text;
+  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
+}

@@ -1,0 +1,343 @@
+/**
+ * The pure pieces of masked discrete diffusion sampling: the cosine schedule of how many cells stay masked,
+ * logits processing (classifier-free guidance, temperature, top-p), seeded sampling, and confidence-based
+ * unmasking with annealed Gumbel noise. The only randomness is the Random passed in.
+ *
+ * Holds: the sampler never draws a melody/bass 'hold' at the first step of a clip, nor right after a cell that is
+ * already a rest. A hold can still end up after a rest when both are unmasked in the same step (or the rest later);
+ * `repairHolds` (grid.ts) turns those into rests after the last step.
+ */
+import type { Random } from '../music/random.ts';
+import { HOLD, REST, TRACK_COUNT, TRACK_INDEX, TRACK_SIZES, maskId } from './grid.ts';
+
+export interface SamplingParams {
+  /** Diffusion steps (model calls per window). */
+  readonly steps: number;
+  /** Classifier-free guidance weight w: logits = uncond + w * (cond - uncond); 1 = no guidance. */
+  readonly guidance: number;
+  /** Softmax temperature; <= 0 means greedy (argmax). */
+  readonly temperature: number;
+  /** Nucleus: keep the smallest set of most likely tokens whose probability reaches topP (1 = keep all). */
+  readonly topP: number;
+  /** Scale of the Gumbel noise on confidences at the first step; it decreases linearly to 0 at the last. */
+  readonly noise: number;
+}
+
+export const DEFAULT_SAMPLING: SamplingParams = { steps: 12, guidance: 2.5, temperature: 1, topP: 0.95, noise: 1 };
+
+/**
+ * How many of `maskedCount` cells are still masked after each of `steps` steps: maskedCount * cos(pi/2 * s/steps),
+ * rounded down, at least one fewer each step while any remain, and 0 after the last.
+ */
+export function cosineSchedule(maskedCount: number, steps: number): number[] {
+  const schedule: number[] = [];
+  let previous = maskedCount;
+  for (let s = 1; s <= steps; s++) {
+    let remaining = s === steps ? 0 : Math.floor(maskedCount * Math.cos((Math.PI / 2) * (s / steps)));
+    remaining = Math.max(0, Math.min(remaining, previous - 1));
+    schedule.push(remaining);
+    previous = remaining;
+  }
+  return schedule;
+}
+
+/** Gumbel noise scale at step `step` (0-based) of `steps`: `initial` annealed linearly to 0 at the last step. */
+export function gumbelNoiseScale(step: number, steps: number, initial: number): number {
+  return steps <= 0 ? 0 : initial * Math.max(0, 1 - (step + 1) / steps);
+}
+
+/** out[i] = uncond[i] + weight * (cond[i] - uncond[i]). `out` may alias either input. */
+export function applyGuidance(
+  cond: ArrayLike<number>,
+  uncond: ArrayLike<number>,
+  weight: number,
+  out: Float64Array = new Float64Array(cond.length),
+): Float64Array {
+  for (let i = 0; i < cond.length; i++) {
+    const c = cond[i] ?? 0;
+    const u = uncond[i] ?? 0;
+    out[i] = u + weight * (c - u);
+  }
+  return out;
+}
+
+/** Divides logits by the temperature, in place. */
+export function applyTemperature(logits: Float64Array, temperature: number, length = logits.length): Float64Array {
+  if (temperature > 0 && temperature !== 1) {
+    for (let i = 0; i < length; i++) logits[i] = (logits[i] ?? 0) / temperature;
+  }
+  return logits;
+}
+
+/** Numerically stable softmax of the first `length` logits into `out` (-Infinity logits get probability 0). */
+export function softmax(
+  logits: ArrayLike<number>,
+  out: Float64Array = new Float64Array(logits.length),
+  length = logits.length,
+): Float64Array {
+  let max = -Infinity;
+  for (let i = 0; i < length; i++) max = Math.max(max, logits[i] ?? -Infinity);
+  let sum = 0;
+  for (let i = 0; i < length; i++) {
+    const value = max === -Infinity ? 1 : Math.exp((logits[i] ?? -Infinity) - max);
+    out[i] = value;
+    sum += value;
+  }
+  for (let i = 0; i < length; i++) out[i] = (out[i] ?? 0) / sum;
+  return out;
+}
+
+/**
+ * Nucleus filtering of a normalised distribution, in place: keeps the smallest set of most likely tokens (ties: lower
+ * index first) whose probability sum reaches `p`, zeroes the rest, renormalises (unless told not to). At least one
+ * token is kept.
+ */
+export function topP(
+  probs: Float64Array,
+  p: number,
+  length = probs.length,
+  work: Float64Array = new Float64Array(length),
+  renormalise = true,
+): Float64Array {
+  if (p >= 1) return probs;
+  // Tokens at or below (1 - p) / length weigh less than 1 - p all together, so the nucleus never needs them.
+  const floor = (1 - p) / length;
+  let candidates = 0;
+  for (let i = 0; i < length; i++) {
+    const value = probs[i] ?? 0;
+    if (value > floor) work[candidates++] = value;
+  }
+  if (candidates === 0) return probs;
+  const { threshold, kept, mass } = nucleus(work, candidates, p);
+  // Keep everything above the threshold, and as many tokens equal to it as the nucleus needs, lowest index first.
+  let above = 0;
+  for (let i = 0; i < length; i++) if ((probs[i] ?? 0) > threshold) above++;
+  let ties = kept - above;
+  for (let i = 0; i < length; i++) {
+    const value = probs[i] ?? 0;
+    if (value > threshold) continue;
+    if (value === threshold && ties > 0) ties--;
+    else probs[i] = 0;
+  }
+  if (!renormalise) return probs;
+  for (let i = 0; i < length; i++) probs[i] = (probs[i] ?? 0) / mass;
+  return probs;
+}
+
+/**
+ * The nucleus of `values[0..n)` (reordered in place) without sorting: a quickselect that keeps the part above the
+ * pivot when it already reaches `p`, else takes it (and the pivot's equals) and continues below. Returns the smallest
+ * kept value, how many values are kept (at least one) and their sum.
+ */
+function nucleus(values: Float64Array, n: number, p: number): { threshold: number; kept: number; mass: number } {
+  let lo = 0;
+  let hi = n;
+  let takenCount = 0;
+  let takenMass = 0;
+  while (hi > lo) {
+    const pivot = values[lo + ((hi - lo) >> 1)] ?? 0;
+    // Three-way partition of [lo, hi): greater | equal | less.
+    let greaterEnd = lo;
+    let lessStart = hi;
+    let i = lo;
+    while (i < lessStart) {
+      const value = values[i] ?? 0;
+      if (value > pivot) {
+        values[i] = values[greaterEnd] ?? 0;
+        values[greaterEnd++] = value;
+        i++;
+      } else if (value < pivot) {
+        values[i] = values[--lessStart] ?? 0;
+        values[lessStart] = value;
+      } else {
+        i++;
+      }
+    }
+    let greaterMass = 0;
+    for (let j = lo; j < greaterEnd; j++) greaterMass += values[j] ?? 0;
+    if (greaterEnd > lo && takenMass + greaterMass >= p) {
+      hi = greaterEnd;
+      continue;
+    }
+    takenCount += greaterEnd - lo;
+    takenMass += greaterMass;
+    for (let j = greaterEnd; j < lessStart; j++) {
+      takenCount++;
+      takenMass += pivot;
+      if (takenMass >= p) return { threshold: pivot, kept: takenCount, mass: takenMass };
+    }
+    lo = lessStart;
+  }
+  // Rounding left the total just under p: keep every candidate.
+  let threshold = Infinity;
+  for (let j = 0; j < n; j++) threshold = Math.min(threshold, values[j] ?? Infinity);
+  return { threshold, kept: Math.max(1, takenCount), mass: takenMass };
+}
+
+/** Draws an index from a (not necessarily normalised) distribution with one draw of `random`. */
+export function sampleIndex(probs: ArrayLike<number>, random: Random, length = probs.length): number {
+  let total = 0;
+  for (let i = 0; i < length; i++) total += probs[i] ?? 0;
+  let u = random.next() * total;
+  let last = 0;
+  for (let i = 0; i < length; i++) {
+    const p = probs[i] ?? 0;
+    if (p <= 0) continue;
+    last = i;
+    if (u < p) return i;
+    u -= p;
+  }
+  return last;
+}
+
+export function argmax(values: ArrayLike<number>, length = values.length): number {
+  let best = 0;
+  for (let i = 1; i < length; i++) if ((values[i] ?? -Infinity) > (values[best] ?? -Infinity)) best = i;
+  return best;
+}
+
+/** A standard Gumbel deviate, -log(-log(u)), from one draw. */
+export function gumbel(random: Random): number {
+  const u = Math.min(Math.max(random.next(), 1e-12), 1 - 1e-12);
+  return -Math.log(-Math.log(u));
+}
+
+/** Indices of the `count` highest scores (ties: lower index first), in ascending index order. */
+export function selectHighest(scores: ArrayLike<number>, count: number): number[] {
+  const indices = Array.from({ length: scores.length }, (_, i) => i);
+  indices.sort((a, b) => (scores[b] ?? -Infinity) - (scores[a] ?? -Infinity) || a - b);
+  return indices.slice(0, Math.max(0, count)).sort((a, b) => a - b);
+}
+
+/** Reusable buffers for `sampleCell` (sized for the largest track vocabulary). */
+export interface SamplerScratch {
+  readonly logits: Float64Array;
+  readonly probs: Float64Array;
+  readonly work: Float64Array;
+}
+
+export function createSamplerScratch(size = Math.max(...TRACK_SIZES)): SamplerScratch {
+  return { logits: new Float64Array(size), probs: new Float64Array(size), work: new Float64Array(size) };
+}
+
+export interface CellSample {
+  readonly token: number;
+  /** Log probability of the token after guidance and temperature (before top-p): the unmasking confidence. */
+  readonly confidence: number;
+}
+
+/**
+ * Samples one cell from its conditional (and, with guidance, unconditional) logits: guidance → forbidden token
+ * → temperature → softmax → top-p → draw (one draw of `random`).
+ */
+export function sampleCell(
+  cond: ArrayLike<number>,
+  uncond: ArrayLike<number> | null,
+  params: Pick<SamplingParams, 'guidance' | 'temperature' | 'topP'>,
+  random: Random,
+  scratch: SamplerScratch,
+  forbidden = -1,
+): CellSample {
+  const size = cond.length;
+  const logits = scratch.logits;
+  if (uncond) applyGuidance(cond, uncond, params.guidance, logits);
+  else for (let i = 0; i < size; i++) logits[i] = cond[i] ?? 0;
+  if (forbidden >= 0 && forbidden < size) logits[forbidden] = -Infinity;
+
+  const probs = scratch.probs;
+  if (params.temperature <= 0) {
+    softmax(logits, probs, size);
+    random.next(); // keep one draw per cell whatever the temperature
+    const token = argmax(probs, size);
+    return { token, confidence: Math.log(probs[token] ?? 0) };
+  }
+  applyTemperature(logits, params.temperature, size);
+  softmax(logits, probs, size);
+  const token = sampleAfterTopP(probs, params.topP, random, scratch.work, size);
+  return { token: token.index, confidence: token.logProb };
+}
+
+function sampleAfterTopP(
+  probs: Float64Array,
+  p: number,
+  random: Random,
+  work: Float64Array,
+  size: number,
+): { index: number; logProb: number } {
+  // Not renormalised: kept tokens keep their probability, which is the confidence; sampleIndex normalises.
+  topP(probs, p, size, work, false);
+  const index = sampleIndex(probs, random, size);
+  return { index, logProb: Math.log(probs[index] ?? 0) };
+}
+
+/** One row's view of the model output: per track, the [T, size] logits of this row. */
+export type RowLogits = readonly ArrayLike<number>[];
+
+export interface DenoiseStepInput {
+  /** The window's cells, T * 4; masked cells hold their track's MASK id. Updated in place. */
+  readonly cells: Int16Array;
+  readonly steps: number;
+  readonly cond: RowLogits;
+  /** Unconditional logits for guidance, or null to sample from `cond` alone. */
+  readonly uncond: RowLogits | null;
+  /** How many cells must still be masked after this step (from `cosineSchedule`). */
+  readonly remainingAfter: number;
+  readonly noiseScale: number;
+  readonly params: Pick<SamplingParams, 'guidance' | 'temperature' | 'topP'>;
+  readonly random: Random;
+  readonly scratch: SamplerScratch;
+  /** Whether step 0 of this window is the first step of the clip (no hold may start there). */
+  readonly clipStart: boolean;
+}
+
+/**
+ * One diffusion step for one row: sample every masked cell, score each by its confidence plus Gumbel noise,
+ * and unmask the best until `remainingAfter` stay masked. Cells that are not masked never change.
+ * Returns the number of cells unmasked.
+ */
+export function denoiseStep(input: DenoiseStepInput): number {
+  const { cells, steps, cond, uncond, random, scratch } = input;
+  const masked: number[] = [];
+  const tokens: number[] = [];
+  const scores: number[] = [];
+  for (let t = 0; t < steps; t++) {
+    for (let k = 0; k < TRACK_COUNT; k++) {
+      const i = t * TRACK_COUNT + k;
+      if (cells[i] !== maskId(k)) continue;
+      const size = TRACK_SIZES[k] ?? 0;
+      const condTrack = cond[k];
+      if (condTrack === undefined) throw new RangeError(`no logits for track ${k}`);
+      const uncondTrack = uncond?.[k] ?? null;
+      const sample = sampleCell(
+        slice(condTrack, t * size, size),
+        uncondTrack === null ? null : slice(uncondTrack, t * size, size),
+        input.params,
+        random,
+        scratch,
+        holdForbidden(cells, t, k, input.clipStart) ? HOLD : -1,
+      );
+      masked.push(i);
+      tokens.push(sample.token);
+      scores.push(sample.confidence + input.noiseScale * gumbel(random));
+    }
+  }
+  const unmask = Math.max(0, masked.length - input.remainingAfter);
+  for (const j of selectHighest(scores, unmask)) {
+    const i = masked[j];
+    const token = tokens[j];
+    if (i !== undefined && token !== undefined) cells[i] = token;
+  }
+  return unmask;
+}
+
+function holdForbidden(cells: Int16Array, t: number, k: number, clipStart: boolean): boolean {
+  if (k !== TRACK_INDEX.melody && k !== TRACK_INDEX.bass) return false;
+  if (t === 0) return clipStart;
+  return cells[(t - 1) * TRACK_COUNT + k] === REST;
+}
+
+function slice(values: ArrayLike<number>, start: number, length: number): ArrayLike<number> {
+  return values instanceof Float32Array || values instanceof Float64Array
+    ? values.subarray(start, start + length)
+    : Array.from({ length }, (_, i) => values[start + i] ?? 0);
+}

@@ -1,0 +1,386 @@
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import type { Tensor } from 'onnxruntime-node';
+import { HOLD, REST, TRACK_COUNT, TRACK_SIZES, sliceGrid, validateGrid, type Grid } from '../../src/inference/grid.ts';
+import { appendExtension, extensionEdit, regenerateTrackEdit, variationEdit } from '../../src/inference/edit-masks.ts';
+import {
+  InvalidGenerateRequestError,
+  UNSPECIFIED_CONDITIONS,
+  conditionIndex,
+  generate,
+  generateBatch,
+  planWindows,
+  tempoCondition,
+  type DenoiserSession,
+  type GenerateRequest,
+} from '../../src/inference/generate.ts';
+import { loadModelMetadata, parseModelMetadata, type ModelMetadata } from '../../src/inference/model-metadata.ts';
+import {
+  ModelLoadError,
+  ModelRunError,
+  createModelSession,
+  executionProvidersFor,
+  type ModelSession,
+  type OrtSession,
+} from '../../src/inference/model-session.ts';
+
+const TINY_MODEL = fileURLToPath(new URL('../fixtures/tiny-model.onnx', import.meta.url));
+
+function request(overrides: Partial<GenerateRequest> = {}): GenerateRequest {
+  return {
+    steps: 64,
+    stepsPerBar: 16,
+    styleWeights: [0, 0, 0, 1, 0, 0, 0, 0, 0, 0],
+    conditions: { mood: 1, tempo: tempoCondition(120), density: 2, mode: 1, meter: 1 },
+    seed: 42,
+    sampling: { steps: 12, guidance: 2.5, temperature: 1, topP: 0.95 },
+    ...overrides,
+  };
+}
+
+function bytes(grid: Grid): Buffer {
+  return Buffer.from(grid.cells.buffer, grid.cells.byteOffset, grid.cells.byteLength);
+}
+
+/** Melody/bass holds that continue nothing. */
+function orphanHolds(grid: Grid): number {
+  let count = 0;
+  for (const k of [0, 1]) {
+    for (let t = 0; t < grid.steps; t++) {
+      const previous = t === 0 ? REST : grid.cells[(t - 1) * TRACK_COUNT + k];
+      if (grid.cells[t * TRACK_COUNT + k] === HOLD && previous === REST) count++;
+    }
+  }
+  return count;
+}
+
+describe('generate with the tiny model', () => {
+  let session: ModelSession;
+  const logLines: string[] = [];
+
+  before(async () => {
+    session = await createModelSession(TINY_MODEL, {
+      device: 'cpu',
+      intraOpNumThreads: 1,
+      log: (l) => logLines.push(l),
+    });
+  });
+  after(async () => {
+    await session.dispose();
+  });
+
+  test('the session says which provider it took, once', () => {
+    assert.equal(session.provider, 'cpu');
+    assert.equal(logLines.length, 1);
+    assert.match(logLines[0] ?? '', /^model motif-tiny 1: cpu opened with 1 intra-op threads$/);
+  });
+
+  test('GIVEN the same seed and parameters THEN two runs give byte-equal grids; another seed differs', async () => {
+    const first = await generate(session, request());
+    const second = await generate(session, request());
+    const other = await generate(session, request({ seed: 43 }));
+    assert.equal(first.grid.steps, 64);
+    assert.ok(bytes(first.grid).equals(bytes(second.grid)));
+    assert.ok(!bytes(first.grid).equals(bytes(other.grid)));
+  });
+
+  test('every token is in range, no hold continues nothing, and guidance runs 2 rows per request', async () => {
+    const result = await generate(session, request({ seed: 7 }));
+    assert.deepEqual(validateGrid(result.grid).ok, true);
+    assert.equal(orphanHolds(result.grid), 0);
+    assert.equal(result.timing.modelCalls, 12);
+    assert.equal(result.timing.maxBatchRows, 2);
+    assert.equal(result.timing.stepMs.length, 12);
+    assert.ok(result.timing.modelMs > 0 && result.timing.totalMs >= result.timing.modelMs);
+  });
+
+  test('GIVEN no conditioning THEN there is no unconditional row to guide with', async () => {
+    const result = await generate(
+      session,
+      request({ styleWeights: Array.from({ length: 10 }, () => 0), conditions: UNSPECIFIED_CONDITIONS }),
+    );
+    assert.equal(result.timing.maxBatchRows, 1);
+  });
+
+  test('GIVEN a variation THEN every fixed cell is unchanged and the masked share changed somewhere', async () => {
+    const old = (await generate(session, request({ seed: 1 }))).grid;
+    const edit = variationEdit(old, { strength: 0.5, seed: 9 });
+    const result = await generate(session, request({ seed: 2, initial: edit.initial, fixed: edit.fixed }));
+    let changed = 0;
+    edit.fixed.forEach((flag, i) => {
+      if (flag === 1) assert.equal(result.grid.cells[i], old.cells[i], `cell ${i}`);
+      else if (result.grid.cells[i] !== old.cells[i]) changed++;
+    });
+    assert.ok(changed > 0);
+    assert.ok(validateGrid(result.grid).ok);
+  });
+
+  test('GIVEN regenerate bass THEN melody, harmony and drums are byte-equal to the old grid', async () => {
+    const old = (await generate(session, request({ seed: 3 }))).grid;
+    const edit = regenerateTrackEdit(old, 'bass');
+    const result = await generate(session, request({ seed: 4, initial: edit.initial, fixed: edit.fixed }));
+    for (let i = 0; i < old.cells.length; i++) {
+      if (i % TRACK_COUNT !== 1) assert.equal(result.grid.cells[i], old.cells[i]);
+    }
+    assert.ok(validateGrid(result.grid).ok);
+  });
+
+  test('GIVEN an extension THEN the context is the old grid’s last bars and the clip grows by the new steps', async () => {
+    const old = (await generate(session, request({ seed: 5 }))).grid;
+    const edit = extensionEdit(old, { stepsPerBar: 16, contextBars: 2, newSteps: 64 });
+    const result = await generate(
+      session,
+      request({
+        seed: 6,
+        steps: edit.initial.steps,
+        barOffset: edit.barOffset,
+        initial: edit.initial,
+        fixed: edit.fixed,
+      }),
+    );
+    assert.ok(bytes(sliceGrid(result.grid, 0, 32)).equals(bytes(sliceGrid(old, 32, 64))));
+    const extended = appendExtension(old, result.grid, edit.contextSteps);
+    assert.equal(extended.steps, 128);
+    assert.ok(bytes(sliceGrid(extended, 0, 64)).equals(bytes(old)));
+    assert.ok(validateGrid(extended).ok);
+  });
+
+  test('GIVEN a clip longer than the model window THEN it is generated window by window, deterministically', async () => {
+    const long = request({ steps: 320, sampling: { steps: 4 } });
+    const first = await generate(session, long);
+    const second = await generate(session, long);
+    assert.equal(first.grid.steps, 320);
+    assert.equal(first.timing.windows, 2);
+    assert.equal(first.timing.modelCalls, 8);
+    assert.ok(validateGrid(first.grid).ok);
+    assert.ok(bytes(first.grid).equals(bytes(second.grid)));
+  });
+
+  test('GIVEN several requests THEN generateBatch answers each in one shared batch per step', async () => {
+    const requests = [request({ seed: 10 }), request({ seed: 11 }), request({ seed: 12, sampling: { guidance: 1 } })];
+    const results = await generateBatch(session, requests);
+    assert.equal(results.length, 3);
+    for (const result of results) assert.ok(validateGrid(result.grid).ok);
+    const [first] = results;
+    assert.ok(first);
+    assert.equal(first.timing.maxBatchRows, 5);
+    assert.equal(first.timing.modelCalls, 12);
+    // Rows are independent on CPU: batching must not change what a request gets.
+    const alone = await generate(session, requests[1] ?? request());
+    const batched = results[1]?.grid;
+    assert.ok(batched && bytes(batched).equals(bytes(alone.grid)));
+  });
+
+  test('GIVEN an invalid request THEN it is refused with a code before the model runs', async () => {
+    await assert.rejects(generate(session, request({ steps: 30 })), (error: unknown) => {
+      assert.ok(error instanceof InvalidGenerateRequestError);
+      assert.equal(error.code, 'bad-length');
+      return true;
+    });
+    await assert.rejects(generate(session, request({ styleWeights: [1] })), { code: 'bad-style-weights' });
+    await assert.rejects(generate(session, request({ conditions: { ...UNSPECIFIED_CONDITIONS, mood: 9 } })), {
+      code: 'bad-condition',
+    });
+    await assert.rejects(generateBatch(session, [request(), request({ steps: 128 })]), { code: 'mismatched-batch' });
+  });
+
+  test('GIVEN an aborted signal THEN generation stops with an AbortError', async () => {
+    await assert.rejects(generate(session, request(), { signal: AbortSignal.abort() }), { name: 'AbortError' });
+  });
+});
+
+describe('windows and conditions', () => {
+  test('planWindows keeps context steps of what exists in every next window until the length is covered', () => {
+    assert.deepEqual(planWindows(240, 256, 64), [{ start: 0, end: 240 }]);
+    assert.deepEqual(planWindows(480, 256, 64), [
+      { start: 0, end: 256 },
+      { start: 192, end: 448 },
+      { start: 384, end: 480 },
+    ]);
+    assert.throws(() => planWindows(300, 64, 64), RangeError);
+  });
+
+  test('condition helpers map labels and tempo to vocabulary indices', () => {
+    assert.equal(tempoCondition(60), 1);
+    assert.equal(tempoCondition(120), 5);
+    assert.equal(tempoCondition(170), 8);
+    assert.equal(conditionIndex('mood', 'dark-calm'), 4);
+    assert.equal(conditionIndex('mode', 'nonsense'), 0);
+    assert.equal(conditionIndex('meter', undefined), 0);
+  });
+});
+
+describe('model metadata', () => {
+  test('GIVEN the tiny model THEN its metadata loads and its checksum matches', async () => {
+    const loaded = await loadModelMetadata(TINY_MODEL, { verifyChecksum: true });
+    assert.ok(loaded.ok);
+    assert.equal(loaded.value.styles.length, 10);
+    assert.equal(loaded.value.maxSteps, 256);
+  });
+
+  test('GIVEN wrong fields THEN a coded error says which', () => {
+    const good = { name: 'm', version: '1', vocabularyVersion: 1, styles: ['pop'], maxSteps: 256, patchSteps: 4 };
+    const rest = { parameters: 10, trainedAt: 'x', onnxSha256: 'a'.repeat(64) };
+    assert.ok(parseModelMetadata({ ...good, ...rest }).ok);
+    const codeOf = (json: unknown): string => {
+      const r = parseModelMetadata(json);
+      return r.ok ? 'ok' : r.error.code;
+    };
+    assert.equal(codeOf({ ...good, ...rest, vocabularyVersion: 2 }), 'vocabulary-mismatch');
+    assert.equal(codeOf({ ...good, ...rest, maxSteps: 250 }), 'invalid-field');
+    assert.equal(codeOf({ ...good, ...rest, styles: [] }), 'invalid-field');
+    assert.equal(codeOf([]), 'invalid-field');
+    assert.equal(codeOf({ ...good, ...rest, onnxSha256: 'nothex' }), 'invalid-field');
+  });
+
+  test('GIVEN a model without metadata THEN createModelSession fails with ModelLoadError', async () => {
+    await assert.rejects(createModelSession('/nonexistent/model.onnx'), ModelLoadError);
+  });
+});
+
+describe('model session', () => {
+  const metadata: ModelMetadata = {
+    name: 'fake',
+    version: '0',
+    vocabularyVersion: 1,
+    styles: ['pop'],
+    maxSteps: 16,
+    patchSteps: 4,
+    parameters: 1,
+    trainedAt: '',
+    onnxSha256: '0'.repeat(64),
+  };
+
+  function fakeOrt(released: { count: number }): OrtSession {
+    return {
+      inputNames: ['tokens', 'bar_pos', 'style', 'cond'],
+      outputNames: ['melody', 'bass', 'harmony', 'drums'],
+      run: (feeds) => {
+        const tokens = feeds['tokens'];
+        const [b = 0, t = 0] = tokens?.dims ?? [];
+        const out: Record<string, Tensor> = {};
+        ['melody', 'bass', 'harmony', 'drums'].forEach((name, k) => {
+          const data = new Float32Array(b * t * (TRACK_SIZES[k] ?? 0));
+          out[name] = {
+            type: 'float32',
+            data,
+            dims: [b, t, TRACK_SIZES[k] ?? 0],
+            dispose: () => undefined,
+          } as unknown as Tensor;
+        });
+        return Promise.resolve(out);
+      },
+      release: () => {
+        released.count++;
+        return Promise.resolve();
+      },
+    };
+  }
+
+  test('device names map to ordered providers ending with cpu', () => {
+    assert.deepEqual(executionProvidersFor('auto'), ['cuda', 'webgpu', 'cpu']);
+    assert.deepEqual(executionProvidersFor('cuda'), ['cuda', 'cpu']);
+    assert.deepEqual(executionProvidersFor('webgpu'), ['webgpu', 'cpu']);
+    assert.deepEqual(executionProvidersFor('cpu'), ['cpu']);
+  });
+
+  test('GIVEN cuda fails and webgpu is not built in THEN cpu is taken and the log says why the others were passed over', async () => {
+    const released = { count: 0 };
+    const tried: string[] = [];
+    const lines: string[] = [];
+    const session = await createModelSession('fake.onnx', {
+      device: 'auto',
+      metadata,
+      supportedProviders: () => ['cpu', 'cuda'],
+      log: (line) => lines.push(line),
+      openSession: (_path, options) => {
+        const first = options.executionProviders?.[0];
+        const provider = typeof first === 'string' ? first : (first?.name ?? '');
+        tried.push(provider);
+        if (provider === 'cuda') return Promise.reject(new Error('Failed to load shared library\nmore detail'));
+        return Promise.resolve(fakeOrt(released));
+      },
+    });
+    assert.deepEqual(tried, ['cuda', 'cpu']);
+    assert.equal(session.provider, 'cpu');
+    assert.deepEqual(
+      session.attempts.map((a) => [a.provider, a.taken]),
+      [
+        ['cuda', false],
+        ['webgpu', false],
+        ['cpu', true],
+      ],
+    );
+    assert.deepEqual(lines, [
+      'model fake 0: cpu opened (passed over cuda: failed to open: Failed to load shared library; ' +
+        'webgpu: not available in this onnxruntime-node build)',
+    ]);
+    await session.dispose();
+  });
+
+  test('GIVEN dispose is called twice THEN release runs once and later runs are refused', async () => {
+    const released = { count: 0 };
+    const session = await createModelSession('fake.onnx', {
+      device: 'cpu',
+      metadata,
+      openSession: () => Promise.resolve(fakeOrt(released)),
+    });
+    const logits = await session.run({
+      batchSize: 1,
+      steps: 4,
+      tokens: new BigInt64Array(16),
+      barPos: new BigInt64Array(4),
+      style: new Float32Array(1),
+      cond: new BigInt64Array(5),
+    });
+    assert.equal(logits.tracks[3]?.length, 4 * 256);
+    await session.dispose();
+    await session[Symbol.asyncDispose]();
+    assert.equal(released.count, 1);
+    await assert.rejects(
+      session.run({
+        batchSize: 1,
+        steps: 4,
+        tokens: new BigInt64Array(16),
+        barPos: new BigInt64Array(4),
+        style: new Float32Array(1),
+        cond: new BigInt64Array(5),
+      }),
+      ModelRunError,
+    );
+  });
+
+  test('GIVEN every provider fails THEN ModelLoadError lists the attempts', async () => {
+    await assert.rejects(
+      createModelSession('fake.onnx', {
+        device: 'cpu',
+        metadata,
+        openSession: () => Promise.reject(new Error('boom')),
+      }),
+      (error: unknown) => {
+        assert.ok(error instanceof ModelLoadError);
+        assert.equal(error.attempts.length, 1);
+        assert.match(error.attempts[0]?.reason ?? '', /boom/);
+        return true;
+      },
+    );
+  });
+
+  test('GIVEN 150 real sessions created, run and disposed THEN resident memory stays bounded', async () => {
+    const cycle = async (): Promise<void> => {
+      const session: DenoiserSession & { dispose(): Promise<void> } = await createModelSession(TINY_MODEL, {
+        device: 'cpu',
+        intraOpNumThreads: 1,
+      });
+      await generate(session, request({ steps: 32, sampling: { steps: 1 } }));
+      await session.dispose();
+    };
+    for (let i = 0; i < 20; i++) await cycle();
+    const warm = process.memoryUsage().rss;
+    for (let i = 0; i < 150; i++) await cycle();
+    const grown = (process.memoryUsage().rss - warm) / 2 ** 20;
+    // A leaked session keeps its weights, arena and graph (well over 1 MiB each): 150 leaks would be far above this.
+    assert.ok(grown < 40, `RSS grew by ${grown.toFixed(1)} MiB over 150 sessions`);
+  });
+});

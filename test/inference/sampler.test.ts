@@ -1,0 +1,235 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { createRandom, type Random } from '../../src/music/random.ts';
+import { HOLD, TRACK_COUNT, TRACK_SIZES, createMaskedGrid, maskId } from '../../src/inference/grid.ts';
+import {
+  applyGuidance,
+  applyTemperature,
+  cosineSchedule,
+  createSamplerScratch,
+  denoiseStep,
+  gumbelNoiseScale,
+  sampleCell,
+  sampleIndex,
+  selectHighest,
+  softmax,
+  topP,
+} from '../../src/inference/sampler.ts';
+
+/** A Random whose next() returns the given values in turn. */
+function scriptedRandom(values: readonly number[]): Random {
+  let i = 0;
+  const random: Random = {
+    next: () => values[i++ % values.length] ?? 0,
+    int: (n) => Math.floor(random.next() * n),
+    normal: () => 0,
+    fork: () => random,
+    state: () => [0, 0, 0, 0],
+  };
+  return random;
+}
+
+function close(actual: ArrayLike<number>, expected: readonly number[], epsilon = 1e-9): void {
+  assert.equal(actual.length, expected.length);
+  expected.forEach((value, i) => {
+    assert.ok(Math.abs((actual[i] ?? NaN) - value) < epsilon, `index ${i}: ${actual[i]} != ${value}`);
+  });
+}
+
+describe('cosineSchedule', () => {
+  test('GIVEN 10 masked cells over 4 steps THEN the masked count follows floor(10 cos(pi/2 s/4)) down to 0', () => {
+    assert.deepEqual(cosineSchedule(10, 4), [9, 7, 3, 0]);
+  });
+
+  test('GIVEN 960 cells over 12 steps THEN it strictly decreases, starts near the top and ends at 0', () => {
+    const schedule = cosineSchedule(960, 12);
+    assert.equal(schedule.length, 12);
+    assert.equal(schedule[0], Math.floor(960 * Math.cos(Math.PI / 24)));
+    assert.equal(schedule[11], 0);
+    for (let i = 1; i < schedule.length; i++) assert.ok((schedule[i] ?? 0) < (schedule[i - 1] ?? 0));
+  });
+
+  test('GIVEN fewer cells than steps THEN at least one cell is unmasked per step until none remain', () => {
+    assert.deepEqual(cosineSchedule(2, 5), [1, 0, 0, 0, 0]);
+    assert.deepEqual(cosineSchedule(0, 3), [0, 0, 0]);
+  });
+});
+
+describe('gumbelNoiseScale', () => {
+  test('THEN the noise anneals linearly from nearly the initial scale to 0 at the last step', () => {
+    assert.equal(gumbelNoiseScale(0, 12, 1), 11 / 12);
+    assert.equal(gumbelNoiseScale(5, 12, 2), 2 * (6 / 12));
+    assert.equal(gumbelNoiseScale(11, 12, 1), 0);
+  });
+});
+
+describe('logits processing', () => {
+  test('guidance computes uncond + w * (cond - uncond)', () => {
+    close(applyGuidance([2, 0, -1], [1, 1, -1], 3), [4, -2, -1]);
+    close(applyGuidance([2, 0], [1, 1], 1), [2, 0]);
+    close(applyGuidance([2, 0], [1, 1], 0), [1, 1]);
+  });
+
+  test('temperature divides the logits; 1 and <= 0 leave them as they are', () => {
+    close(applyTemperature(Float64Array.of(2, 4, -6), 2), [1, 2, -3]);
+    close(applyTemperature(Float64Array.of(2, 4), 1), [2, 4]);
+    close(applyTemperature(Float64Array.of(2, 4), 0), [2, 4]);
+  });
+
+  test('a higher temperature flattens the distribution', () => {
+    const cold = softmax(applyTemperature(Float64Array.of(0, 1, 2), 0.5));
+    const hot = softmax(applyTemperature(Float64Array.of(0, 1, 2), 2));
+    assert.ok((cold[2] ?? 0) > (hot[2] ?? 0));
+    assert.ok((cold[0] ?? 1) < (hot[0] ?? 0));
+  });
+
+  test('softmax is normalised and gives -Infinity logits probability 0', () => {
+    close(softmax([0, Math.log(3)]), [0.25, 0.75]);
+    close(softmax([1000, 1000, -Infinity]), [0.5, 0.5, 0]);
+  });
+
+  test('top-p keeps the smallest most likely set reaching p, renormalised', () => {
+    close(topP(Float64Array.of(0.3, 0.5, 0.05, 0.15), 0.8), [0.375, 0.625, 0, 0]);
+    close(topP(Float64Array.of(0.3, 0.5, 0.05, 0.15), 0.81), [0.3 / 0.95, 0.5 / 0.95, 0, 0.15 / 0.95]);
+    close(topP(Float64Array.of(0.3, 0.5, 0.05, 0.15), 0.5), [0, 1, 0, 0]);
+    close(topP(Float64Array.of(0.3, 0.5, 0.05, 0.15), 1), [0.3, 0.5, 0.05, 0.15]);
+  });
+
+  test('top-p agrees with sorting by probability (ties by index) on 500 random distributions with ties', () => {
+    const random = createRandom(99);
+    const reference = (probs: readonly number[], p: number): number[] => {
+      const order = probs.map((_, i) => i).sort((a, b) => (probs[b] ?? 0) - (probs[a] ?? 0) || a - b);
+      const kept = new Set<number>();
+      let sum = 0;
+      for (const i of order) {
+        if (kept.size > 0 && sum >= p) break;
+        kept.add(i);
+        sum += probs[i] ?? 0;
+      }
+      return probs.map((q, i) => (kept.has(i) ? q / sum : 0));
+    };
+    for (let trial = 0; trial < 500; trial++) {
+      const size = 1 + random.int(256);
+      const levels = 1 + random.int(8);
+      const raw = Array.from({ length: size }, () => Math.exp(random.int(levels) * (1 + random.int(3))));
+      const total = raw.reduce((a, b) => a + b, 0);
+      const probs = raw.map((x) => x / total);
+      const p = [0.5, 0.9, 0.95, 0.99][random.int(4)] ?? 0.9;
+      close(topP(Float64Array.from(probs), p), reference(probs, p), 1e-12);
+    }
+  });
+
+  test('top-p breaks ties by the lower index and always keeps one token', () => {
+    close(topP(Float64Array.of(0.4, 0.4, 0.2), 0.4), [1, 0, 0]);
+    close(topP(Float64Array.of(0.2, 0.8), 0.01), [0, 1]);
+  });
+});
+
+describe('sampling', () => {
+  test('sampleIndex walks the cumulative distribution with one draw and skips zero-probability tokens', () => {
+    const probs = [0.2, 0, 0.5, 0.3];
+    assert.equal(sampleIndex(probs, scriptedRandom([0.1])), 0);
+    assert.equal(sampleIndex(probs, scriptedRandom([0.2])), 2);
+    assert.equal(sampleIndex(probs, scriptedRandom([0.69])), 2);
+    assert.equal(sampleIndex(probs, scriptedRandom([0.75])), 3);
+    assert.equal(sampleIndex([0, 2, 0], scriptedRandom([0.999999])), 1);
+  });
+
+  test('sampleCell never draws a forbidden token, even when it is by far the most likely', () => {
+    const random = createRandom(1);
+    const scratch = createSamplerScratch();
+    const logits = [0, 10, 0, 0];
+    const params = { guidance: 1, temperature: 1, topP: 1 };
+    for (let i = 0; i < 200; i++) assert.notEqual(sampleCell(logits, null, params, random, scratch, HOLD).token, HOLD);
+    assert.equal(sampleCell(logits, null, params, random, scratch).token, 1);
+  });
+
+  test('sampleCell applies guidance before sampling: guidance can flip the most likely token', () => {
+    const scratch = createSamplerScratch();
+    const greedy = { guidance: 3, temperature: 0, topP: 1 };
+    // cond prefers 0 slightly; uncond prefers 0 strongly: guidance pushes toward what conditioning adds (token 1).
+    const sample = sampleCell([2, 1.5], [3, 0], greedy, createRandom(1), scratch);
+    assert.equal(sample.token, 1);
+    assert.ok(sample.confidence < 0 && sample.confidence > -1);
+  });
+
+  test('the same seed draws the same tokens', () => {
+    const draw = (seed: number): number[] => {
+      const random = createRandom(seed);
+      const scratch = createSamplerScratch();
+      const params = { guidance: 2, temperature: 1, topP: 0.95 };
+      return Array.from(
+        { length: 50 },
+        () => sampleCell([0, 0.5, 1, 1.5], [0, 0, 0, 0], params, random, scratch).token,
+      );
+    };
+    assert.deepEqual(draw(7), draw(7));
+    assert.notDeepEqual(draw(7), draw(8));
+  });
+
+  test('selectHighest returns the top scores in index order, ties to the lower index', () => {
+    assert.deepEqual(selectHighest([0.1, 0.9, 0.5, 0.9], 2), [1, 3]);
+    assert.deepEqual(selectHighest([1, 1, 1], 2), [0, 1]);
+    assert.deepEqual(selectHighest([1, 2], 0), []);
+  });
+});
+
+describe('denoiseStep', () => {
+  const steps = 2;
+  /** Per track [T, size] logits with one strongly preferred token per cell. */
+  const peaked = (preferred: (t: number, k: number) => number, strength: (t: number, k: number) => number) =>
+    TRACK_SIZES.map((size, k) => {
+      const data = new Float32Array(steps * size);
+      for (let t = 0; t < steps; t++) data[t * size + preferred(t, k)] = strength(t, k);
+      return data;
+    });
+
+  test('GIVEN no noise THEN the most confident cells are unmasked and the count follows remainingAfter', () => {
+    const grid = createMaskedGrid(steps);
+    const logits = peaked(
+      () => 3,
+      (t, k) => (t === 0 && k < 2 ? 40 : 5),
+    );
+    const unmasked = denoiseStep({
+      cells: grid.cells,
+      steps,
+      cond: logits,
+      uncond: null,
+      remainingAfter: 6,
+      noiseScale: 0,
+      params: { guidance: 1, temperature: 1, topP: 0.9 },
+      random: createRandom(3),
+      scratch: createSamplerScratch(),
+      clipStart: true,
+    });
+    assert.equal(unmasked, 2);
+    assert.deepEqual(Array.from(grid.cells), [3, 3, maskId(2), maskId(3), maskId(0), maskId(1), maskId(2), maskId(3)]);
+  });
+
+  test('cells that are not masked never change, and no hold is drawn at the clip start or after a known rest', () => {
+    const grid = createMaskedGrid(steps);
+    grid.cells[0] = 7; // melody step 0 kept
+    grid.cells[1] = 0; // bass step 0 kept: a rest
+    const logits = peaked(
+      () => HOLD,
+      () => 50,
+    );
+    denoiseStep({
+      cells: grid.cells,
+      steps,
+      cond: logits,
+      uncond: null,
+      remainingAfter: 0,
+      noiseScale: 1,
+      params: { guidance: 1, temperature: 1, topP: 0.95 },
+      random: createRandom(4),
+      scratch: createSamplerScratch(),
+      clipStart: true,
+    });
+    assert.equal(grid.cells[0], 7);
+    assert.equal(grid.cells[1], 0);
+    assert.equal(grid.cells[TRACK_COUNT + 0], HOLD, 'melody after an onset may hold');
+    assert.notEqual(grid.cells[TRACK_COUNT + 1], HOLD, 'bass after a kept rest may not hold');
+    assert.ok(grid.cells.every((token, i) => token < maskId(i % TRACK_COUNT)));
+  });
+});

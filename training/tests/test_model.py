@@ -1,0 +1,116 @@
+"""Model + export tests: contract shapes, dynamic axes, ONNX == PyTorch, padding invariance, fixture."""
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from motif.export import INPUT_NAMES, OUTPUT_NAMES, export_onnx, ort_session, random_inputs, verify  # noqa: E402
+from motif.model import ModelConfig, MotifDenoiser, load_vocabulary  # noqa: E402
+from motif.train import PRESETS  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+VOCAB = load_vocabulary()
+SIZES = [VOCAB[t]["size"] for t in VOCAB["tracks"]]
+
+
+def tiny(cond_mode="add", seed=0):
+    torch.manual_seed(seed)
+    m = MotifDenoiser(ModelConfig.from_vocabulary(**PRESETS["tiny"], cond_mode=cond_mode))
+    m.eval()
+    return m
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    m = tiny()
+    path = tmp_path_factory.mktemp("onnx") / "m.onnx"
+    export_onnx(m, path)
+    return m, path
+
+
+def test_config_follows_vocabulary():
+    cfg = ModelConfig.from_vocabulary()
+    assert list(cfg.track_sizes) == SIZES == [50, 34, 145, 256]
+    assert cfg.styles == VOCAB["learnedStyles"]
+    assert cfg.max_steps == VOCAB["maxSteps"] and cfg.patch_steps == VOCAB["patchSteps"]
+    assert list(cfg.cond_sizes) == [len(VOCAB["conditions"][c]) for c in VOCAB["conditions"]["order"]]
+
+
+@pytest.mark.parametrize("cond_mode", ["add", "prefix"])
+def test_torch_shapes_and_padding_invariance(cond_mode):
+    m = tiny(cond_mode)
+    x = {k: torch.from_numpy(v) for k, v in random_inputs(m, 3, 64).items()}
+    with torch.no_grad():
+        full = m(x["tokens"], x["bar_pos"], x["style"], x["cond"])
+        assert [tuple(o.shape) for o in full] == [(3, 64, v) for v in SIZES]
+        # a row padded to 64 with a key-padding mask == the same row run alone at its true length
+        kp = torch.zeros(3, 16, dtype=torch.bool)
+        kp[0, 8:] = True
+        padded = m(x["tokens"], x["bar_pos"], x["style"], x["cond"], key_padding=kp)
+        alone = m(x["tokens"][:1, :32], x["bar_pos"][:1, :32], x["style"][:1], x["cond"][:1])
+    for p, a in zip(padded, alone):
+        assert torch.allclose(p[0, :32], a[0], atol=1e-5)
+
+
+def test_onnx_matches_torch(exported):
+    m, path = exported
+    assert verify(m, path) < 1e-3
+
+
+@pytest.mark.parametrize("steps", [32, 64])
+def test_onnx_contract_shapes_dynamic_axes(exported, steps):
+    m, path = exported
+    sess = ort_session(path)
+    assert [i.name for i in sess.get_inputs()] == INPUT_NAMES == ["tokens", "bar_pos", "style", "cond"]
+    assert [o.name for o in sess.get_outputs()] == OUTPUT_NAMES == ["melody", "bass", "harmony", "drums"]
+    types = {i.name: i.type for i in sess.get_inputs()}
+    assert types == {"tokens": "tensor(int64)", "bar_pos": "tensor(int64)", "style": "tensor(float)",
+                     "cond": "tensor(int64)"}
+    feeds = random_inputs(m, 3, steps, seed=steps)
+    outs = sess.run(None, feeds)
+    assert [o.shape for o in outs] == [(3, steps, v) for v in SIZES]
+    assert all(o.dtype == np.float32 and np.isfinite(o).all() for o in outs)
+
+
+def test_onnx_is_deterministic_and_batch_independent(exported):
+    m, path = exported
+    sess = ort_session(path)
+    feeds = random_inputs(m, 2, 32, seed=5)
+    a = sess.run(None, feeds)
+    b = sess.run(None, feeds)
+    single = sess.run(None, {k: v[:1] for k, v in feeds.items()})
+    for x, y, s in zip(a, b, single):
+        assert np.array_equal(x, y)
+        assert np.allclose(x[:1], s, atol=1e-5)
+
+
+def test_fixture_follows_contract():
+    onnx_path = REPO / "test" / "fixtures" / "tiny-model.onnx"
+    meta_path = REPO / "test" / "fixtures" / "tiny-model.json"
+    if not onnx_path.exists():
+        pytest.skip("fixture not generated (python -m motif.export --tiny)")
+    meta = json.loads(meta_path.read_text())
+    for key in ("name", "version", "vocabularyVersion", "styles", "maxSteps", "patchSteps", "parameters",
+                "trainedAt", "onnxSha256"):
+        assert key in meta
+    assert meta["styles"] == VOCAB["learnedStyles"]
+    import hashlib
+
+    assert hashlib.sha256(onnx_path.read_bytes()).hexdigest() == meta["onnxSha256"]
+    sess = ort_session(onnx_path)
+    assert sess.get_inputs()[2].shape[1] == len(meta["styles"])
+    rng = np.random.default_rng(0)
+    feeds = {
+        "tokens": np.stack([np.full((3, 32), v) for v in SIZES], -1).astype(np.int64),  # all MASK
+        "bar_pos": np.broadcast_to(np.arange(32) % 16, (3, 32)).astype(np.int64).copy(),
+        "style": np.eye(3, len(meta["styles"]), dtype=np.float32),
+        "cond": rng.integers(0, 2, (3, 5)).astype(np.int64),
+    }
+    outs = sess.run(None, feeds)
+    assert [o.shape for o in outs] == [(3, 32, v) for v in SIZES]
