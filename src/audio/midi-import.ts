@@ -124,15 +124,28 @@ function draftTrack(track: ToneTrack, ppq: number): TrackDraft {
   };
 }
 
+/** Track names that say what the track is, as MIDI files from notation programs and data sets write them. */
+const MELODY_NAME = /\b(melody|lead|vocals?|voice|solo|soprano|tune)\b/i;
+const BASS_NAME = /\bbass\b/i;
+
 /**
- * Drums are the percussion-channel tracks; bass, every low mostly-monophonic track; melody, the highest of the
- * other mostly-monophonic tracks; harmony, the rest.
+ * Drums are the percussion-channel tracks. A track named like a melody ("MELODY", "Lead", "Vocal") or a bass is
+ * taken at its word; otherwise bass is every low mostly-monophonic track, melody the highest of the other
+ * mostly-monophonic tracks, and harmony the rest.
  */
 function assignRoles(drafts: readonly TrackDraft[]): TrackRole[] {
   const roles: TrackRole[] = drafts.map((draft) => (draft.drums ? 'drums' : 'harmony'));
+  const named = drafts.findIndex((draft) => !draft.drums && MELODY_NAME.test(draft.name));
+  drafts.forEach((draft, index) => {
+    if (!draft.drums && BASS_NAME.test(draft.name)) roles[index] = 'bass';
+  });
+  if (named !== -1) {
+    roles[named] = 'melody';
+    return roles;
+  }
   let melody: { index: number; median: number } | undefined;
   drafts.forEach((draft, index) => {
-    if (draft.drums || !isMostlyMonophonic(draft.notes)) return;
+    if (draft.drums || roles[index] === 'bass' || !isMostlyMonophonic(draft.notes)) return;
     const median = medianPitch(draft.notes);
     if (median < BASS_MEDIAN_BELOW) roles[index] = 'bass';
     else if (melody === undefined || median > melody.median) melody = { index, median };

@@ -8,6 +8,8 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
 import type { Score } from '../music/score.ts';
+import type { ClipOptions } from './clip-renderer.ts';
+import type { RenderedClip } from './rendered-clip.ts';
 import type { RenderRequest, RenderWorkerData, RenderWorkerMessage } from './render-worker.ts';
 import { readSoundfont, SoundfontError } from './soundfont.ts';
 import { SAMPLE_RATE, type StereoAudio } from './stereo-audio.ts';
@@ -34,6 +36,11 @@ export interface RenderPool {
    * RenderError when the render itself fails, RenderWorkerError when its worker dies (the pool starts another).
    */
   render(score: Score, signal?: AbortSignal): Promise<StereoAudio>;
+  /**
+   * The whole clip made on a worker thread: render, master (-16 LUFS, ≤ -1 dBTP, fades), Ogg Opus, MIDI and
+   * piano roll, so the caller's event loop never blocks on any of it. Same queue and errors as `render`.
+   */
+  renderClip(score: Score, options?: ClipOptions, signal?: AbortSignal): Promise<RenderedClip>;
   /** Rejects queued and running renders, then terminates every worker. */
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -58,10 +65,14 @@ export class RenderWorkerError extends Error {
   }
 }
 
+type JobResult = { readonly audio: StereoAudio } | { readonly clip: RenderedClip };
+
 interface Job {
   readonly id: number;
   readonly score: Score;
-  readonly resolve: (audio: StereoAudio) => void;
+  readonly output: 'audio' | 'clip';
+  readonly clip: ClipOptions | undefined;
+  readonly resolve: (result: JobResult) => void;
   readonly reject: (reason: unknown) => void;
   /** Detaches the abort listener. */
   readonly release: () => void;
@@ -95,12 +106,12 @@ export async function createRenderPool(options: RenderPoolOptions = {}): Promise
   let nextId = 1;
   let closed = false;
 
-  const settle = (job: Job, outcome: { audio: StereoAudio } | { error: unknown }): void => {
+  const settle = (job: Job, outcome: JobResult | { error: unknown }): void => {
     if (job.settled) return;
     job.settled = true;
     job.release();
-    if ('audio' in outcome) job.resolve(outcome.audio);
-    else job.reject(outcome.error);
+    if ('error' in outcome) job.reject(outcome.error);
+    else job.resolve(outcome);
   };
 
   const dispatch = (): void => {
@@ -109,18 +120,20 @@ export async function createRenderPool(options: RenderPoolOptions = {}): Promise
       const job = queue.shift();
       if (job === undefined) return;
       slot.job = job;
-      const request: RenderRequest = { type: 'render', id: job.id, score: job.score };
+      const request: RenderRequest = { type: 'render', id: job.id, score: job.score, output: job.output, clip: job.clip };
       slot.worker.postMessage(request);
     }
   };
 
   const onMessage = (slot: Slot, message: RenderWorkerMessage): void => {
-    if (message.type !== 'done' && message.type !== 'failed') return;
+    if (message.type !== 'done' && message.type !== 'clip-done' && message.type !== 'failed') return;
     const job = slot.job;
     if (job?.id !== message.id) return;
     slot.job = undefined;
     if (message.type === 'done') {
       settle(job, { audio: { sampleRate: SAMPLE_RATE, left: message.left, right: message.right } });
+    } else if (message.type === 'clip-done') {
+      settle(job, { clip: message.clip });
     } else {
       settle(job, { error: new RenderError(`Render failed: ${message.message}`) });
     }
@@ -216,10 +229,15 @@ export async function createRenderPool(options: RenderPoolOptions = {}): Promise
     throw error;
   }
 
-  const render = (score: Score, signal?: AbortSignal): Promise<StereoAudio> => {
+  const submit = (
+    score: Score,
+    output: 'audio' | 'clip',
+    clip: ClipOptions | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<JobResult> => {
     if (closed) return Promise.reject(new RenderWorkerError('The render pool was closed'));
     if (signal?.aborted === true) return Promise.reject(abortReason(signal));
-    return new Promise<StereoAudio>((resolve, reject) => {
+    return new Promise<JobResult>((resolve, reject) => {
       const id = nextId++;
       const onAbort = (): void => {
         const queued = queue.indexOf(job);
@@ -231,6 +249,8 @@ export async function createRenderPool(options: RenderPoolOptions = {}): Promise
       const job: Job = {
         id,
         score,
+        output,
+        clip,
         resolve,
         reject,
         release: () => signal?.removeEventListener('abort', onAbort),
@@ -242,7 +262,19 @@ export async function createRenderPool(options: RenderPoolOptions = {}): Promise
     });
   };
 
-  return { size, render, close, [Symbol.asyncDispose]: close };
+  const render = async (score: Score, signal?: AbortSignal): Promise<StereoAudio> => {
+    const result = await submit(score, 'audio', undefined, signal);
+    if (!('audio' in result)) throw new RenderError('The render worker answered with a clip, not audio');
+    return result.audio;
+  };
+
+  const renderClip = async (score: Score, options?: ClipOptions, signal?: AbortSignal): Promise<RenderedClip> => {
+    const result = await submit(score, 'clip', options, signal);
+    if (!('clip' in result)) throw new RenderError('The render worker answered with audio, not a clip');
+    return result.clip;
+  };
+
+  return { size, render, renderClip, close, [Symbol.asyncDispose]: close };
 }
 
 /** The signal's reason when it is an Error (the default `AbortError` DOMException is), else an `AbortError`. */

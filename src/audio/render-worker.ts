@@ -8,7 +8,9 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { SpessaLog } from 'spessasynth_core';
 
 import type { Score } from '../music/score.ts';
+import { renderClipInWorker, type ClipOptions } from './clip-renderer.ts';
 import { Synthesizer } from './synthesizer.ts';
+import type { RenderedClip } from './rendered-clip.ts';
 
 /** What the pool hands a worker at start. */
 export interface RenderWorkerData {
@@ -23,6 +25,9 @@ export interface RenderRequest {
   readonly type: 'render';
   readonly id: number;
   readonly score: Score;
+  /** 'audio': the raw render; 'clip': render, master, encode and draw the whole clip here. */
+  readonly output: 'audio' | 'clip';
+  readonly clip?: ClipOptions | undefined;
 }
 
 /** Worker → pool. */
@@ -30,6 +35,7 @@ export type RenderWorkerMessage =
   | { readonly type: 'ready' }
   | { readonly type: 'init-failed'; readonly message: string }
   | { readonly type: 'done'; readonly id: number; readonly left: Float32Array; readonly right: Float32Array }
+  | { readonly type: 'clip-done'; readonly id: number; readonly clip: RenderedClip }
   | { readonly type: 'failed'; readonly id: number; readonly name: string; readonly message: string };
 
 function isWorkerData(value: unknown): value is RenderWorkerData {
@@ -41,7 +47,12 @@ function isWorkerData(value: unknown): value is RenderWorkerData {
 function isRenderRequest(value: unknown): value is RenderRequest {
   if (typeof value !== 'object' || value === null) return false;
   const request = value as Partial<Record<keyof RenderRequest, unknown>>;
-  return request.type === 'render' && typeof request.id === 'number' && typeof request.score === 'object';
+  return (
+    request.type === 'render' &&
+    typeof request.id === 'number' &&
+    typeof request.score === 'object' &&
+    (request.output === 'audio' || request.output === 'clip')
+  );
 }
 
 async function main(): Promise<void> {
@@ -67,7 +78,13 @@ async function main(): Promise<void> {
     if (!isRenderRequest(message)) return;
     const { id } = message;
     try {
-      const audio = synthesizer.render(message.score, { isCancelled: () => Atomics.load(cancel, 0) === id });
+      const isCancelled = (): boolean => Atomics.load(cancel, 0) === id;
+      if (message.output === 'clip') {
+        const clip = renderClipInWorker(synthesizer, message.score, message.clip ?? {}, isCancelled);
+        send({ type: 'clip-done', id, clip }, [clip.ogg.buffer as ArrayBuffer, clip.mid.buffer as ArrayBuffer]);
+        return;
+      }
+      const audio = synthesizer.render(message.score, { isCancelled });
       const { left, right } = audio;
       send({ type: 'done', id, left, right }, [left.buffer as ArrayBuffer, right.buffer as ArrayBuffer]);
     } catch (error) {

@@ -7,7 +7,7 @@
 import { BasicSoundBank, MIDIControllers, SoundBankLoader, SpessaSynthProcessor } from 'spessasynth_core';
 
 import type { Score } from '../music/score.ts';
-import { DattorroReverb } from './dattorro-reverb.ts';
+import { FdnReverb } from './fdn-reverb.ts';
 import { SAMPLE_RATE, type StereoAudio } from './stereo-audio.ts';
 import { scheduleScore, type SynthSchedule } from './synth-schedule.ts';
 
@@ -54,7 +54,7 @@ export class Synthesizer {
       maxBufferSize: BLOCK_FRAMES,
       effectsEnabled: true,
       eventsEnabled: false,
-      reverbProcessor: new DattorroReverb(SAMPLE_RATE),
+      reverbProcessor: new FdnReverb(SAMPLE_RATE),
     });
     // No destroySynthProcessor() afterwards: it would also destroy the shared sound bank. The processor
     // holds nothing but memory, which the garbage collector takes back.

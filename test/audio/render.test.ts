@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { BasicSoundBank, MIDIControllers, SoundBankLoader, SpessaLog, SpessaSynthProcessor } from 'spessasynth_core';
+import { SpessaLog, SpessaSynthProcessor } from 'spessasynth_core';
 
 import type { Score } from '../../src/music/score.ts';
-import { DattorroReverb } from '../../src/audio/dattorro-reverb.ts';
+import { FdnReverb } from '../../src/audio/fdn-reverb.ts';
 import { createRenderPool, RenderWorkerError, type RenderPool } from '../../src/audio/render-pool.ts';
 import { defaultSoundfontPath, readSoundfont, SoundfontError } from '../../src/audio/soundfont.ts';
 import { SAMPLE_RATE, type StereoAudio } from '../../src/audio/stereo-audio.ts';
@@ -97,35 +97,160 @@ describe('synth schedule', () => {
   });
 });
 
-describe('DattorroReverb', () => {
-  it('GIVEN the same notes THEN it adds exactly the samples of spessasynth_core’s built-in reverb', async () => {
-    const soundfont = await readSoundfont();
-    await BasicSoundBank.isSF3DecoderReady;
-    const bank = SoundBankLoader.fromArrayBuffer(soundfont.bytes.slice().buffer);
-    const renderWith = (reverb: DattorroReverb | undefined): StereoAudio => {
-      const synth = new SpessaSynthProcessor(SAMPLE_RATE, {
-        maxBufferSize: 256,
-        effectsEnabled: true,
-        eventsEnabled: false,
-        ...(reverb === undefined ? {} : { reverbProcessor: reverb }),
-      });
-      synth.soundBankManager.addSoundBank(bank, 'main');
-      synth.controllerChange(0, MIDIControllers.reverbDepth, 127);
-      const left = new Float32Array(SAMPLE_RATE);
-      const right = new Float32Array(SAMPLE_RATE);
-      synth.noteOn(0, 60, 110);
-      synth.noteOn(0, 67, 90);
-      for (let frame = 0; frame < SAMPLE_RATE; frame += 256) {
-        if (frame === 256 * 40) synth.noteOff(0, 60);
-        synth.process(left, right, frame, Math.min(256, SAMPLE_RATE - frame));
+/** Feeds `input` through `reverb` in blocks of `block` frames, the way spessasynth_core calls it. */
+function runReverb(reverb: FdnReverb, input: Float32Array, block = 128): StereoAudio {
+  const left = new Float32Array(input.length);
+  const right = new Float32Array(input.length);
+  for (let frame = 0; frame < input.length; frame += block) {
+    const count = Math.min(block, input.length - frame);
+    reverb.process(input.subarray(frame, frame + count), left, right, frame, count);
+  }
+  return { sampleRate: SAMPLE_RATE, left, right };
+}
+
+function impulse(seconds: number): Float32Array {
+  const input = new Float32Array(Math.round(seconds * SAMPLE_RATE));
+  input[0] = 1;
+  return input;
+}
+
+function whiteNoise(seconds: number, amplitude: number, offset = 0): Float32Array {
+  let seed = 12345;
+  return Float32Array.from({ length: Math.round(seconds * SAMPLE_RATE) }, () => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    return offset + amplitude * (2 * (seed / 2 ** 32) - 1);
+  });
+}
+
+function energy(samples: Float32Array): number {
+  let sum = 0;
+  for (const sample of samples) sum += sample * sample;
+  return sum;
+}
+
+/** Broadband RT60 from the Schroeder backward integral: the -5 to -25 dB slope, extrapolated to 60 dB. */
+function measuredRt60(samples: Float32Array): number {
+  const remaining = new Float64Array(samples.length);
+  let sum = 0;
+  for (let i = samples.length - 1; i >= 0; i--) {
+    sum += (samples[i] ?? 0) ** 2;
+    remaining[i] = sum;
+  }
+  const level = (i: number): number => 10 * Math.log10((remaining[i] ?? 0) / sum);
+  let at5 = 0;
+  while (level(at5) > -5) at5++;
+  let at25 = at5;
+  while (at25 < samples.length - 1 && level(at25) > -25) at25++;
+  return (3 * (at25 - at5)) / SAMPLE_RATE;
+}
+
+function correlation(a: Float32Array, b: Float32Array): number {
+  let ab = 0;
+  for (let i = 0; i < a.length; i++) ab += (a[i] ?? 0) * (b[i] ?? 0);
+  return ab / Math.sqrt(energy(a) * energy(b));
+}
+
+describe('FdnReverb', () => {
+  it('GIVEN spessasynth_core THEN it uses our reverb with the GS defaults (Hall 2, time 64, level 64)', () => {
+    const reverb = new FdnReverb(SAMPLE_RATE);
+    const synth = new SpessaSynthProcessor(SAMPLE_RATE, { effectsEnabled: true, reverbProcessor: reverb });
+    assert.equal(synth.reverbProcessor, reverb);
+    assert.deepEqual(reverb.getSnapshot(), {
+      character: 4,
+      time: 64,
+      level: 64,
+      preLowpass: 0,
+      preDelayTime: 0,
+      delayFeedback: 0,
+    });
+  });
+
+  it('GIVEN an impulse THEN the 2 s tail decays smoothly, by the RT60 that the default setting asks for', () => {
+    const reverb = new FdnReverb(SAMPLE_RATE);
+    const ir = runReverb(reverb, impulse(2));
+    const tenth = SAMPLE_RATE / 10;
+    for (const channel of [ir.left, ir.right]) {
+      const first = energy(channel.subarray(0, tenth));
+      const last = energy(channel.subarray(channel.length - tenth));
+      assert.ok(first > 0);
+      assert.ok(10 * Math.log10(first / last) > 40, `first/last 100 ms ${10 * Math.log10(first / last)} dB`);
+      // Highs die faster than lows, so the broadband decay is somewhat shorter than the low-frequency RT60.
+      const rt60 = measuredRt60(channel);
+      assert.ok(rt60 > 0.7 * reverb.rt60 && rt60 < 1.05 * reverb.rt60, `RT60 ${rt60} s for ${reverb.rt60} s`);
+      // Every 100 ms after the build-up holds less energy than the one before: no late echo or ringing.
+      for (let at = 2 * tenth; at + 2 * tenth <= channel.length; at += tenth) {
+        assert.ok(energy(channel.subarray(at + tenth, at + 2 * tenth)) < energy(channel.subarray(at, at + tenth)));
       }
-      return { sampleRate: SAMPLE_RATE, left, right };
+    }
+    assert.ok(reverb.rt60 > 1.5 && reverb.rt60 < 3, `default RT60 ${reverb.rt60} s`);
+  });
+
+  it('GIVEN a higher reverb time or a hall rather than a room THEN the tail lasts longer', () => {
+    const tail = (character: number, time: number): number => {
+      const reverb = new FdnReverb(SAMPLE_RATE);
+      reverb.character = character;
+      reverb.time = time;
+      return measuredRt60(runReverb(reverb, impulse(6)).left);
     };
-    const builtIn = renderWith(undefined);
-    const ours = renderWith(new DattorroReverb(SAMPLE_RATE));
-    assert.ok(rms(builtIn.left) > 0.01);
-    assert.ok(sameSamples(builtIn.left, ours.left));
-    assert.ok(sameSamples(builtIn.right, ours.right));
+    assert.ok(tail(4, 32) < tail(4, 64) && tail(4, 64) < tail(4, 96));
+    assert.ok(tail(0, 64) < tail(3, 64));
+  });
+
+  it('GIVEN an impulse THEN left and right differ and are decorrelated', () => {
+    const ir = runReverb(new FdnReverb(SAMPLE_RATE), impulse(2));
+    assert.ok(!sameSamples(ir.left, ir.right));
+    const r = correlation(ir.left, ir.right);
+    assert.ok(Math.abs(r) < 0.5, `correlation ${r}`);
+  });
+
+  it('GIVEN 20 s of white noise with a DC offset THEN the output stays bounded and holds no DC', () => {
+    const reverb = new FdnReverb(SAMPLE_RATE);
+    reverb.time = 127;
+    const out = runReverb(reverb, whiteNoise(20, 0.5, 0.25), 256);
+    assert.ok(peak(out) < 1, `peak ${peak(out)}`);
+    const second = SAMPLE_RATE;
+    for (const channel of [out.left, out.right]) {
+      assert.ok(channel.every(Number.isFinite));
+      const early = rms(channel.subarray(5 * second, 10 * second));
+      const late = rms(channel.subarray(15 * second, 20 * second));
+      assert.ok(early > 0.01 && late < 1.2 * early, `RMS 5-10 s ${early}, 15-20 s ${late}`);
+      let mean = 0;
+      for (const sample of channel.subarray(19 * second)) mean += sample / second;
+      assert.ok(Math.abs(mean) < 0.05 * late, `mean ${mean}, RMS ${late}`);
+    }
+  });
+
+  it('GIVEN silence THEN it adds nothing, and a tail ends in exact silence', () => {
+    const quiet = runReverb(new FdnReverb(SAMPLE_RATE), new Float32Array(SAMPLE_RATE));
+    assert.ok(quiet.left.every((sample) => sample === 0) && quiet.right.every((sample) => sample === 0));
+    const tail = runReverb(new FdnReverb(SAMPLE_RATE), impulse(12));
+    const lastSecond = tail.left.subarray(11 * SAMPLE_RATE);
+    assert.ok(lastSecond.every((sample) => sample === 0));
+    assert.ok(rms(tail.left.subarray(0, SAMPLE_RATE)) > 0);
+  });
+
+  it('GIVEN the same input THEN the output is identical, whatever the block size', () => {
+    const input = whiteNoise(1, 0.3);
+    input.fill(0, SAMPLE_RATE / 2);
+    const first = runReverb(new FdnReverb(SAMPLE_RATE), input, 128);
+    const again = runReverb(new FdnReverb(SAMPLE_RATE), input, 128);
+    const odd = runReverb(new FdnReverb(SAMPLE_RATE), input, 77);
+    assert.ok(sameSamples(first.left, again.left) && sameSamples(first.right, again.right));
+    assert.ok(sameSamples(first.left, odd.left) && sameSamples(first.right, odd.right));
+  });
+
+  it('GIVEN level 0 or a delay character THEN it is silent or falls back to Room 1', () => {
+    const muted = new FdnReverb(SAMPLE_RATE);
+    muted.level = 0;
+    assert.equal(peak(runReverb(muted, impulse(0.5))), 0);
+    const room = new FdnReverb(SAMPLE_RATE);
+    room.character = 0;
+    const delay = new FdnReverb(SAMPLE_RATE);
+    delay.character = 6;
+    assert.equal(delay.getSnapshot().character, 6);
+    const a = runReverb(room, impulse(0.5));
+    const b = runReverb(delay, impulse(0.5));
+    assert.ok(sameSamples(a.left, b.left) && sameSamples(a.right, b.right));
   });
 });
 

@@ -205,9 +205,13 @@ class MotifDenoiser(nn.Module):
         b = tokens.shape[0]
         n_cells = ps * len(cfg.track_sizes)
         cells = tokens.reshape(b, -1, n_cells) + self.cell_offsets  # [B, P, 16]
-        x = self.cell_emb(cells).sum(dim=2)  # [B, P, d]
         bp = bar_pos.reshape(b, -1, ps) + self.barpos_offsets  # [B, P, 4]
-        x = x + self.barpos_emb(bp).sum(dim=2)
+        if torch.jit.is_tracing() or torch.onnx.is_in_onnx_export():
+            x = self.cell_emb(cells).sum(dim=2) + self.barpos_emb(bp).sum(dim=2)  # Gather + ReduceSum
+        else:  # same math, without materialising [B, P, 16, d] (much faster backward on CPU)
+            p_ = cells.shape[1]
+            x = F.embedding_bag(cells.reshape(-1, n_cells), self.cell_emb.weight, mode="sum").reshape(b, p_, -1)
+            x = x + F.embedding_bag(bp.reshape(-1, ps), self.barpos_emb.weight, mode="sum").reshape(b, p_, -1)
         p = x.shape[1]
         x = x + self.pos_emb[:p]
         c = self.cond_vector(style, cond)  # [B, d]

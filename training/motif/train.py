@@ -158,7 +158,7 @@ def train(
         (decay if p.dim() >= 2 and "emb" not in name else no_decay).append(p)
     opt = torch.optim.AdamW(
         [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=lr, betas=(0.9, 0.98), eps=1e-8,
+        lr=lr, betas=(0.9, 0.98), eps=1e-8, fused=True,
     )
 
     budget_s = minutes * 60 if minutes is not None else float("inf")
