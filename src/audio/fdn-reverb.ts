@@ -22,7 +22,7 @@
  *   they fall back to character 0, as the contract allows. `delayFeedback` only matters to those two, so it is
  *   stored and reported but otherwise unused.
  * - `time` 0-127: T_low = baseRt60 * 2^((time - 64) / 24), so 64 gives the character's base RT60 and every 24
- *   steps double or halve it (Hall 2: 0.37 s at 0, 2.2 s at 64, 13 s at 127), clamped to 0.1-20 s.
+ *   steps double or halve it (Hall 2: 0.35 s at 0, 2.2 s at 64, 13.6 s at 127), clamped to 0.1-20 s.
  * - `level` 0-127: output gain, linear in level (0 is silent), times the character's gain.
  * - `preLowpass` 0-7: one-pole low-pass on the send; 0 is off, then 16 kHz halving every step to 250 Hz at 7.
  * - `preDelayTime` 0-127 ms: added to the character's own pre-delay.
@@ -136,7 +136,7 @@ export class FdnReverb implements ReverbProcessor {
 
   constructor(sampleRate: number) {
     this.sampleRate = sampleRate;
-    const longestLine = ((LINE_MS[LINES - 1] * MAX_SIZE) / 1000) * sampleRate + 64;
+    const longestLine = ((Math.max(...LINE_MS) * MAX_SIZE) / 1000) * sampleRate + 64;
     this.lineSize = powerOfTwoAtLeast(longestLine);
     this.lines = new Float32Array(LINES * this.lineSize);
     const taken: number[] = [];

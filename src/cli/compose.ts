@@ -19,6 +19,7 @@ import { parseComposeRequest } from '../inference/compose-request.ts';
 import { createComposer, type ComposedClip, type ParentClip } from '../inference/composer.ts';
 import { GRID_TRACKS, type GridTrack } from '../inference/grid.ts';
 import { ModelLoadError, createModelSession } from '../inference/model-session.ts';
+import { providerUnavailableReason } from '../inference/provider-preflight.ts';
 import { ensureWritableDir, OutputError, writeClipFiles } from './output-files.ts';
 import { runCli, UsageError } from './usage-error.ts';
 
@@ -43,7 +44,8 @@ async function main(): Promise<void> {
   if (values.strength !== undefined && values['variation-of'] === undefined) {
     throw new UsageError('--strength goes with --variation-of');
   }
-  if (values.from !== undefined && values.regenerate === undefined) throw new UsageError('--from goes with --regenerate');
+  if (values.from !== undefined && values.regenerate === undefined)
+    throw new UsageError('--from goes with --regenerate');
 
   const request = parseComposeRequest(
     {
@@ -81,7 +83,12 @@ async function main(): Promise<void> {
   await ensureWritableDir(outDir);
 
   const [opened, started2] = await Promise.allSettled([
-    createModelSession(config.value.modelPath, { device: config.value.device, intraOpNumThreads: config.value.threads }),
+    createModelSession(config.value.modelPath, {
+      device: config.value.device,
+      intraOpNumThreads: config.value.threads,
+      preflight: (provider) => providerUnavailableReason(provider, process.env['LD_LIBRARY_PATH']),
+      log: (line) => process.stderr.write(`${line}\n`),
+    }),
     createRenderPool({ soundfontPath: config.value.soundfontPath, workers: 1 }),
   ]);
   if (opened.status === 'rejected' || started2.status === 'rejected') {
@@ -163,7 +170,10 @@ function defaultName(
   parent: ParentClip | undefined,
   values: ReturnType<typeof parseArguments>,
 ): string {
-  const base = parent === undefined ? style.split(/[:,]/)[0] ?? 'clip' : parent.meta.title.split(' ')[0]?.toLowerCase() ?? 'clip';
+  const base =
+    parent === undefined
+      ? (style.split(/[:,]/)[0] ?? 'clip')
+      : (parent.meta.title.split(' ')[0]?.toLowerCase() ?? 'clip');
   const suffix =
     values['variation-of'] !== undefined
       ? '-variation'

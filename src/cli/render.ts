@@ -69,7 +69,12 @@ async function main(): Promise<void> {
     key: keyName(score.key),
     seed,
     durationSeconds: scoreDurationSeconds(score),
-    tracks: score.tracks.map((t) => ({ name: t.name, role: t.role, program: t.instrument.program, notes: t.notes.length })),
+    tracks: score.tracks.map((t) => ({
+      name: t.name,
+      role: t.role,
+      program: t.instrument.program,
+      notes: t.notes.length,
+    })),
     loudnessLufs: round(clip.report.loudnessLufs),
     truePeakDbtp: round(clip.report.truePeakDbtp),
     gainDb: round(clip.report.gainDb),

@@ -9,11 +9,14 @@ export async function runCli(main: () => Promise<void>, isUsageError: (error: un
     await main();
   } catch (error) {
     if (error instanceof UsageError || isUsageError(error)) {
-      process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+      const message = error instanceof Error ? error.message : String(error);
+      process.stderr.write(`error: ${message.replace(/\s*\n\s*/g, ' ').trim()}\n`);
       process.exitCode = 2;
       return;
     }
-    process.stderr.write(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     process.exitCode = 1;
   }
 }

@@ -65,23 +65,29 @@ export interface ClipMeta {
   readonly timingsMs: Readonly<Record<string, number>>;
 }
 
-export type ClipMetaResult = { ok: true; value: ClipMeta; grid: Grid } | { ok: false; error: { code: 'bad-clip'; message: string } };
+export type ClipMetaResult =
+  { ok: true; value: ClipMeta; grid: Grid } | { ok: false; error: { code: 'bad-clip'; message: string } };
 
 /**
  * Checks a parsed .json before anything is built on it: the format, the fields a variation or extension needs,
  * a style and mood Motif still knows, and a grid that decodes to valid tokens.
  */
 export function parseClipMeta(json: unknown): ClipMetaResult {
-  const bad = (why: string): ClipMetaResult => ({ ok: false, error: { code: 'bad-clip', message: `not a Motif clip: ${why}` } });
+  const bad = (why: string): ClipMetaResult => ({
+    ok: false,
+    error: { code: 'bad-clip', message: `not a Motif clip: ${why}` },
+  });
   if (!isRecord(json) || json['format'] !== CLIP_META_FORMAT) return bad('its "format" is not "motif-clip"');
-  if (json['version'] !== CLIP_META_VERSION) return bad(`version ${String(json['version'])} is not ${CLIP_META_VERSION}`);
+  if (json['version'] !== CLIP_META_VERSION)
+    return bad(`version ${String(json['version'])} is not ${CLIP_META_VERSION}`);
   const { request, resolved, grid } = json;
   if (!isRecord(request) || !isRecord(resolved) || !isRecord(grid)) return bad('request, resolved or grid is missing');
   if (typeof request['style'] !== 'string' || !parseStyle(request['style']).ok) return bad('its style is unknown');
   if (typeof request['mood'] === 'string' && !parseMood(request['mood']).ok) return bad('its mood is unknown');
   for (const field of ['tempo', 'stepsPerBar', 'lengthBeats', 'barOffset'] as const) {
     const value = resolved[field];
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) return bad(`resolved.${field} is not a number`);
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+      return bad(`resolved.${field} is not a number`);
   }
   const key = resolved['key'];
   if (!isRecord(key) || typeof key['tonic'] !== 'number' || (key['mode'] !== 'major' && key['mode'] !== 'minor')) {

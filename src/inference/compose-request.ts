@@ -42,13 +42,7 @@ export interface ComposeInput {
 }
 
 export type ComposeRequestErrorCode =
-  | 'bad-style'
-  | 'bad-mood'
-  | 'bad-tempo'
-  | 'bad-key'
-  | 'bad-length'
-  | 'bad-seed'
-  | 'bad-instruments';
+  'bad-style' | 'bad-mood' | 'bad-tempo' | 'bad-key' | 'bad-length' | 'bad-seed' | 'bad-instruments';
 
 export interface ComposeRequestError {
   readonly code: ComposeRequestErrorCode;
@@ -95,7 +89,10 @@ export function parseComposeRequest(input: ComposeInput, defaults: ComposeDefaul
   if (!blank(input.length)) {
     const parsed = toNumber(input.length);
     if (parsed === undefined || parsed < MIN_LENGTH_SECONDS || parsed > MAX_LENGTH_SECONDS) {
-      return fail('bad-length', `length must be a number of seconds from ${MIN_LENGTH_SECONDS} to ${MAX_LENGTH_SECONDS}`);
+      return fail(
+        'bad-length',
+        `length must be a number of seconds from ${MIN_LENGTH_SECONDS} to ${MAX_LENGTH_SECONDS}`,
+      );
     }
     lengthSeconds = parsed;
   }
@@ -111,7 +108,9 @@ export function parseComposeRequest(input: ComposeInput, defaults: ComposeDefaul
     seed = parsed;
   }
 
-  const instruments = blank(input.instruments) ? { ok: true as const, value: {} } : parseInstruments(String(input.instruments));
+  const instruments = blank(input.instruments)
+    ? { ok: true as const, value: {} }
+    : parseInstruments(String(input.instruments));
   if (!instruments.ok) return instruments;
 
   return {
@@ -142,7 +141,10 @@ export function parseInstruments(
   text: string,
 ): { ok: true; value: InstrumentOverrides } | { ok: false; error: ComposeRequestError } {
   const overrides: Partial<Record<TrackRole, number>> = {};
-  for (const part of text.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '')) {
     const [left = '', right] = part.split(/[=:]/, 2).map((p) => p.trim());
     const roleName = right === undefined ? 'melody' : left.toLowerCase();
     const instrument = right ?? left;

@@ -46,9 +46,17 @@ export interface Composer {
   /** Re-generates about `strength` (0-1) of the parent's cells, keeping the rest. */
   vary(parent: ParentClip, options: { strength: number; seed: number }, signal?: AbortSignal): Promise<ComposedClip>;
   /** What comes after the parent: its last bars are the context, the new clip starts where it ended. */
-  extend(parent: ParentClip, options: { seed: number; lengthSeconds?: number }, signal?: AbortSignal): Promise<ComposedClip>;
+  extend(
+    parent: ParentClip,
+    options: { seed: number; lengthSeconds?: number },
+    signal?: AbortSignal,
+  ): Promise<ComposedClip>;
   /** The parent with one track written anew and the others kept. */
-  regenerate(parent: ParentClip, options: { track: GridTrack; seed: number }, signal?: AbortSignal): Promise<ComposedClip>;
+  regenerate(
+    parent: ParentClip,
+    options: { track: GridTrack; seed: number },
+    signal?: AbortSignal,
+  ): Promise<ComposedClip>;
 }
 
 interface Job {

@@ -35,7 +35,9 @@ export function planComposition(request: ComposeRequest): CompositionPlan {
   const base = request.style.recipe;
   const recipe = request.mood === undefined ? base : applyMood(base, request.mood);
   const conditioning =
-    request.mood === undefined ? request.style.conditioning : conditionWithMood(request.style.conditioning, request.mood);
+    request.mood === undefined
+      ? request.style.conditioning
+      : conditionWithMood(request.style.conditioning, request.mood);
 
   let tempo = request.tempo;
   if (tempo === undefined) {

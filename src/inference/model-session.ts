@@ -80,6 +80,11 @@ export interface ModelSessionOptions {
   readonly openSession?: OpenOrtSession;
   /** Provider names this onnxruntime build knows; onnxruntime-node's listSupportedBackends() unless injected. */
   readonly supportedProviders?: () => readonly string[];
+  /**
+   * Says why a provider cannot work here before ONNX Runtime tries it (see provider-preflight.ts), or undefined
+   * to let ONNX Runtime try. None by default; the composition root passes providerUnavailableReason.
+   */
+  readonly preflight?: (provider: ExecutionProvider) => string | undefined;
 }
 
 export interface ModelSession {
@@ -125,6 +130,11 @@ export async function createModelSession(modelPath: string, options: ModelSessio
   for (const provider of providers) {
     if (provider !== 'cpu' && !known.has(provider)) {
       attempts.push({ provider, taken: false, reason: 'not available in this onnxruntime-node build' });
+      continue;
+    }
+    const unavailable = options.preflight?.(provider);
+    if (unavailable !== undefined) {
+      attempts.push({ provider, taken: false, reason: unavailable });
       continue;
     }
     const sessionOptions: InferenceSession.SessionOptions = {

@@ -39,7 +39,6 @@ from .metrics import (
     METRIC_KEYS,
     METRIC_TRACKS,
     METRICS,
-    TRACK_NAMES,
     RealData,
     all_metrics,
     default_dataset_path,
@@ -209,12 +208,15 @@ def classifier_on_generated(model, data: RealData, clips: list[dict], target: st
 
 
 def get_classifier(path, data: RealData, train_if_missing: bool, steps: int = 1200):
-    from .style_classifier import evaluate_real, load_classifier, save_classifier, train_classifier
+    from .style_classifier import dataset_fingerprint, evaluate_real, load_classifier, save_classifier, train_classifier
 
     path = Path(path)
     if path.exists():
         model, payload = load_classifier(path)
         if list(model.cfg.styles) == list(data.styles):
+            if payload.get("dataset") != dataset_fingerprint(data):
+                print(f"note: {path} was trained on another version of the dataset ({payload.get('dataset')}); "
+                      "retrain it (python -m motif.style_classifier) for a clean held-out split", file=sys.stderr)
             ev = evaluate_real(model, data, split=2)
             return model, ev
         print(f"note: {path} was trained on other styles; ignoring it", file=sys.stderr)
@@ -223,7 +225,7 @@ def get_classifier(path, data: RealData, train_if_missing: bool, steps: int = 12
     print(f"training the style classifier ({steps} steps) ...", file=sys.stderr)
     model, info = train_classifier(data, steps=steps)
     ev = evaluate_real(model, data, split=2)
-    save_classifier(path, model, {"train": info, "heldout": ev})
+    save_classifier(path, model, {"train": info, "heldout": ev, "dataset": dataset_fingerprint(data)})
     return model, ev
 
 

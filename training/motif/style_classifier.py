@@ -253,6 +253,10 @@ def evaluate_real(model: StyleClassifier, data: RealData, split=2, max_crops_per
     }
 
 
+def dataset_fingerprint(data: RealData) -> dict:
+    return {"pieces": int(data.num_pieces), "steps": int(len(data.grids)), "sources": list(data.sources)}
+
+
 def save_classifier(path, model: StyleClassifier, extra: dict | None = None) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -297,7 +301,7 @@ def main(argv=None) -> int:
     ev = evaluate_real(model, data, split=2)
     print(format_report(ev, model.cfg.styles))
     print(json.dumps(info))
-    save_classifier(args.out, model, {"train": info, "heldout": ev})
+    save_classifier(args.out, model, {"train": info, "heldout": ev, "dataset": dataset_fingerprint(data)})
     print(f"saved {args.out}")
     return 0
 
