@@ -91,7 +91,7 @@ def _finish(p: Piece):
         k = common.estimate_piece_key(p)
         if k is not None:
             p.tonic, p.mode = k
-    shift = common.transpose_shift(p.tonic) if p.tonic is not None else 0
+    shift = common.transpose_shift(p.tonic, p) if p.tonic is not None else 0
     g = common.render(p, shift)
     # trim whole silent bars at both ends (intros before the music, tails after it)
     spb = p.steps_per_bar

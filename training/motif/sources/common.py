@@ -222,7 +222,15 @@ def render(p: Piece, shift: int) -> np.ndarray:
     return g
 
 
-def transpose_shift(tonic: int) -> int:
-    """Semitones to subtract so the tonic becomes C, moving by at most a tritone."""
+def transpose_shift(tonic: int, p: Piece | None = None) -> int:
+    """Semitones to subtract so the tonic becomes C: down t or up 12 - t, whichever leaves fewer melody/bass
+    notes outside the vocabulary ranges (octave folding breaks lines); ties -> the smaller move."""
     t = tonic % 12
-    return t if t <= 6 else t - 12
+    cands = sorted({t, t - 12} if t else {0}, key=abs)
+    if p is None or len(cands) == 1:
+        return cands[0]
+
+    def outside(sh):
+        n = sum(1 for _, _, q in p.melody if not V.MEL_LO <= q - sh <= V.MEL_HI)
+        return n + sum(1 for _, _, q in p.bass if not V.BASS_LO <= q - sh <= V.BASS_HI)
+    return min(cands, key=lambda sh: (outside(sh), abs(sh)))
