@@ -1,0 +1,82 @@
+/**
+ * Generates the evaluation set: N grids per product style (default 50), 8 bars each, through the same planning,
+ * conditioning and sampler as `npm run compose` (no rendering: the metrics read the grid), as JSONL for
+ * `python -m motif.evaluate`.
+ *
+ *   node bench/generate-eval-set.ts [--per-style 50] [--out .cache/eval/generated.jsonl] [--model models/motif-v1.onnx]
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+import { planFrom, styleWeightsFor } from '../src/inference/composition-plan.ts';
+import { generateBatch, type GenerateRequest } from '../src/inference/generate.ts';
+import { createModelSession } from '../src/inference/model-session.ts';
+import { STYLE_NAMES, parseStyle } from '../src/music/styles.ts';
+
+const { values } = parseArgs({
+  options: {
+    'per-style': { type: 'string', default: '50' },
+    out: { type: 'string', default: '.cache/eval/generated.jsonl' },
+    model: { type: 'string', default: 'models/motif-v1.onnx' },
+    bars: { type: 'string', default: '8' },
+    batch: { type: 'string', default: '8' },
+  },
+});
+const perStyle = Number(values['per-style']);
+const bars = Number(values.bars);
+const batchSize = Number(values.batch);
+const session = await createModelSession(resolve(values.model), { device: 'cpu', intraOpNumThreads: 2 });
+const lines: string[] = [];
+const started = performance.now();
+
+for (const name of STYLE_NAMES) {
+  const style = parseStyle(name);
+  if (!style.ok) throw new Error(style.error.message);
+  const recipe = style.value.recipe;
+  const beatsPerBar = (recipe.meter.numerator * 4) / recipe.meter.denominator;
+  const requests: GenerateRequest[] = [];
+  for (let i = 0; i < perStyle; i++) {
+    const seed = 1000 * (STYLE_NAMES.indexOf(name) + 1) + i;
+    const plan = planFrom({
+      recipe,
+      styleLabel: style.value.label,
+      tempo: recipe.tempo.default,
+      key: { tonic: 0, mode: style.value.conditioning.mode ?? 'major' },
+      lengthBeats: bars * beatsPerBar,
+      conditioning: style.value.conditioning,
+    });
+    requests.push({
+      steps: plan.steps,
+      stepsPerBar: plan.stepsPerBar,
+      styleWeights: styleWeightsFor(plan.conditioning, session.metadata.styles),
+      conditions: plan.conditions,
+      seed,
+    });
+  }
+  for (let i = 0; i < requests.length; i += batchSize) {
+    const chunk = requests.slice(i, i + batchSize);
+    const results = await generateBatch(session, chunk);
+    results.forEach((result, j) => {
+      const request = chunk[j];
+      if (request === undefined) return;
+      lines.push(
+        JSON.stringify({
+          style: name,
+          learnedMix: style.value.conditioning.styles,
+          stepsPerBar: request.stepsPerBar,
+          steps: result.grid.steps,
+          seed: request.seed,
+          tokens: Array.from(result.grid.cells),
+        }),
+      );
+    });
+  }
+  process.stderr.write(`${name}: ${perStyle} clips\n`);
+}
+await session.dispose();
+mkdirSync(dirname(resolve(values.out)), { recursive: true });
+writeFileSync(resolve(values.out), `${lines.join('\n')}\n`);
+process.stderr.write(
+  `wrote ${lines.length} clips to ${values.out} in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
+);
