@@ -93,7 +93,9 @@ rmSync(dir, { recursive: true, force: true });
 const motifWall = median(motif.map((s) => s.wallMs));
 const motifCpu = median(motif.map((s) => s.cpuMs));
 const stage = (i: 0 | 1 | 2): number => median(motif.map((s) => s.stages[i]));
-console.log(`clip: ${seconds.toFixed(1)} s, ${score.tracks.length} tracks, ${runs} runs (median), soundfont ${soundfont.path}`);
+console.log(
+  `clip: ${seconds.toFixed(1)} s, ${score.tracks.length} tracks, ${runs} runs (median), soundfont ${soundfont.path}`,
+);
 console.log(
   `motif  render+master+encode  wall ${motifWall.toFixed(0)} ms  cpu ${motifCpu.toFixed(0)} ms  ` +
     `= ${((seconds * 1000) / motifCpu).toFixed(1)}x real time on one core ` +

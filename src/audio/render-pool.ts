@@ -120,7 +120,13 @@ export async function createRenderPool(options: RenderPoolOptions = {}): Promise
       const job = queue.shift();
       if (job === undefined) return;
       slot.job = job;
-      const request: RenderRequest = { type: 'render', id: job.id, score: job.score, output: job.output, clip: job.clip };
+      const request: RenderRequest = {
+        type: 'render',
+        id: job.id,
+        score: job.score,
+        output: job.output,
+        clip: job.clip,
+      };
       slot.worker.postMessage(request);
     }
   };

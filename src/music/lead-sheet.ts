@@ -4,7 +4,20 @@
  */
 import type { Key, TimeSignature } from './score.ts';
 
-export const CHORD_QUALITIES = ['maj', 'min', '7', 'maj7', 'min7', 'm7b5', 'dim', 'dim7', 'aug', 'sus4', '6', 'm6'] as const;
+export const CHORD_QUALITIES = [
+  'maj',
+  'min',
+  '7',
+  'maj7',
+  'min7',
+  'm7b5',
+  'dim',
+  'dim7',
+  'aug',
+  'sus4',
+  '6',
+  'm6',
+] as const;
 export type ChordQuality = (typeof CHORD_QUALITIES)[number];
 
 export interface ChordSymbol {
