@@ -11,6 +11,7 @@
 #   MOTIF_SKIP_PREPARE=1    reuse training/.cache/dataset.npz if it exists
 #   MOTIF_SKIP_EVAL=1       skip sampling + objective evaluation
 #   MOTIF_TINY=1            also regenerate test/fixtures/tiny-model.{onnx,json}
+#   MOTIF_OUT=<dir>         where motif-v1.onnx/.json go (default: models/), e.g. for a smoke test
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -25,7 +26,8 @@ THREADS="${MOTIF_THREADS:-2}"
 DATA="$HERE/.cache/dataset.npz"
 CKPT="$HERE/.cache/checkpoints/motif-v1.pt"
 SUMMARY="$HERE/.cache/checkpoints/motif-v1.summary.json"
-ONNX="$REPO/models/motif-v1.onnx"
+OUT_DIR="${MOTIF_OUT:-$REPO/models}"
+ONNX="$OUT_DIR/motif-v1.onnx"
 
 log() { printf '\n== %s  [%s]\n' "$*" "$(date -u +%H:%M:%S)"; }
 
@@ -76,4 +78,4 @@ if [ "${MOTIF_SKIP_EVAL:-0}" != "1" ] && [ -f motif/evaluate.py ]; then
     || echo "evaluation failed (the model is exported; see above)" >&2
 fi
 
-log "done: $ONNX ($(du -h "$ONNX" | cut -f1)), $REPO/models/motif-v1.json"
+log "done: $ONNX ($(du -h "$ONNX" | cut -f1)), $OUT_DIR/motif-v1.json"

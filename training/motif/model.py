@@ -53,7 +53,7 @@ class ModelConfig:
     n_layers: int = 4
     n_heads: int = 4
     d_ff: int = 768
-    cond_mode: str = "add"  # "add" | "prefix"
+    cond_mode: str = "prefix"  # "prefix" (measured slightly better) | "add"
     styles: list[str] = field(default_factory=list)
 
     @classmethod

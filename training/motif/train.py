@@ -32,6 +32,19 @@ PRESETS = {
 }
 
 
+def hardware_description(threads: int) -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, {threads} threads, fp32, torch {torch.__version__}"
+
+
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
@@ -138,6 +151,7 @@ def train(
     out: Path | None = None,
     quiet: bool = False,
     sampler_kwargs: dict | None = None,
+    extra: dict | None = None,
 ) -> tuple[MotifDenoiser, dict]:
     if steps is None and minutes is None:
         raise ValueError("give --steps and/or --minutes")
@@ -232,12 +246,14 @@ def train(
         "seed": seed,
         "lr": lr,
         "threads": threads,
-        "hardware": f"{platform.processor() or platform.machine()} CPU, {threads} threads, torch {torch.__version__}",
+        "hardware": hardware_description(threads),
+        "trainedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "validLoss": val,
         "validLossUnconditioned": val_uncond,
         "finalTrainLossEma": run_loss,
         "parameters": n_params,
         "history": history,
+        **(extra or {}),
     }
     if out is not None:
         save_checkpoint(out, model, {"training": {k: v for k, v in summary.items() if k != "history"}})
@@ -256,7 +272,7 @@ def main(argv=None) -> int:
     ap.add_argument("--layers", type=int)
     ap.add_argument("--heads", type=int)
     ap.add_argument("--ff", type=int)
-    ap.add_argument("--cond-mode", choices=["add", "prefix"], default="add")
+    ap.add_argument("--cond-mode", choices=["add", "prefix"], default="prefix")
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--warmup", type=int, default=100)
@@ -279,10 +295,24 @@ def main(argv=None) -> int:
     overrides["cond_mode"] = args.cond_mode
     cfg = ModelConfig.from_vocabulary(**overrides)
     ds = make_synthetic_dataset(seed=args.seed) if args.synthetic else load_dataset(Path(args.data))
+    if args.synthetic:
+        dataset_info = {"name": "synthetic"}
+    else:
+        import hashlib
+
+        dataset_info = {
+            "file": Path(args.data).name,
+            "sha256": hashlib.sha256(Path(args.data).read_bytes()).hexdigest(),
+            "pieces": int(ds.num_pieces),
+            "steps": int(ds.lengths().sum()),
+            "sources": [str(x) for x in ds.sources],
+            "trainPieces": int((ds.split == 0).sum()),
+        }
     _, summary = train(
         ds, cfg, steps=args.steps, minutes=args.minutes, batch_size=args.batch_size, lr=args.lr,
         warmup=args.warmup, weight_decay=args.weight_decay, seed=args.seed, threads=args.threads,
         val_every=args.val_every, val_examples=args.val_examples, log_every=args.log_every, out=Path(args.out),
+        extra={"dataset": dataset_info},
     )
     if args.summary:
         Path(args.summary).parent.mkdir(parents=True, exist_ok=True)
