@@ -1,6 +1,11 @@
 /**
  * The product styles: what "jazz" or "lofi" means to Motif, as StyleRecipes over the model's learned
  * styles, and the parser for what people type ("bossa", "lo-fi", "jazz:0.6,lofi:0.4").
+ *
+ * Rock, funk, reggae and hip-hop exist in the training data only as drum performances (Groove), so a recipe
+ * that asked the model for "rock" alone would condition its melody, bass and harmony on a style it never heard
+ * melodically. Those recipes therefore blend in a style with melodic data (pop, jazz): the drums still hear
+ * their own style, the other tracks hear something the model learned.
  */
 import { mixStyleWeights, type ModelConditioning } from './conditioning.ts';
 import { drumKitName } from './drum-voices.ts';
@@ -257,7 +262,7 @@ const rock: StyleRecipe = {
   tempo: { min: 96, max: 170, default: 124 },
   swing: STRAIGHT,
   meter: FOUR_FOUR,
-  conditioning: { styles: { rock: 1 }, density: 'medium' },
+  conditioning: { styles: { rock: 0.5, pop: 0.5 }, density: 'medium' },
   instruments: { melody: gm(29), harmony: gm(30), bass: gm(34), drums: drumKit(8) },
   mix: {
     melody: mix(96, 80, 35, 0),
@@ -650,7 +655,7 @@ const funk: StyleRecipe = {
   tempo: { min: 88, max: 124, default: 104 },
   swing: { amount: 0.2, grid: '16th' },
   meter: FOUR_FOUR,
-  conditioning: { styles: { funk: 1 }, density: 'dense' },
+  conditioning: { styles: { funk: 0.6, jazz: 0.2, pop: 0.2 }, density: 'dense' },
   instruments: { melody: gm(65), harmony: gm(7), bass: gm(36), drums: drumKit(0) },
   mix: {
     melody: mix(96, 74, 35, 0),
@@ -883,7 +888,7 @@ const metal: StyleRecipe = {
   tempo: { min: 100, max: 200, default: 152 },
   swing: STRAIGHT,
   meter: FOUR_FOUR,
-  conditioning: { styles: { rock: 1 }, density: 'dense', mode: 'minor' },
+  conditioning: { styles: { rock: 0.55, pop: 0.45 }, density: 'dense', mode: 'minor' },
   instruments: { melody: gm(30), harmony: gm(30), bass: gm(34), drums: drumKit(16) },
   mix: {
     melody: mix(94, 84, 35, 0),
@@ -965,7 +970,7 @@ const reggae: StyleRecipe = {
   tempo: { min: 60, max: 96, default: 76 },
   swing: { amount: 0.25, grid: '16th' },
   meter: FOUR_FOUR,
-  conditioning: { styles: { reggae: 1 }, density: 'medium' },
+  conditioning: { styles: { reggae: 0.5, pop: 0.5 }, density: 'medium' },
   instruments: { melody: gm(22), harmony: gm(27), bass: gm(33), drums: drumKit(0) },
   mix: {
     melody: mix(92, 76, 45, 0),

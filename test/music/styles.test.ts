@@ -169,13 +169,22 @@ describe('style recipes', () => {
 
   it('GIVEN the styles the model does not know THEN they are the documented mixes of learned styles', () => {
     assert.deepEqual(STYLES.lofi.conditioning.styles, { hiphop: 0.5, jazz: 0.5 });
-    assert.deepEqual(STYLES.metal.conditioning.styles, { rock: 1 });
+    assert.deepEqual(STYLES.metal.conditioning.styles, { rock: 0.55, pop: 0.45 });
     assert.deepEqual(STYLES.cinematic.conditioning.styles, { classical: 0.7, game: 0.3 });
     assert.deepEqual(STYLES.electronic.conditioning.styles, { pop: 0.5, funk: 0.5 });
     assert.deepEqual(STYLES.blues.conditioning.styles, { jazz: 0.5, rock: 0.5 });
     assert.deepEqual(STYLES.country.conditioning.styles, { folk: 0.5, pop: 0.5 });
     assert.deepEqual(STYLES.ambient.conditioning.styles, { classical: 0.5, pop: 0.5 });
     assert.equal(STYLES.ambient.conditioning.density, 'sparse');
+  });
+
+  it('GIVEN a style whose data is drums only THEN its recipe blends in a style the model learned melodically', () => {
+    const melodic = new Set(['pop', 'folk', 'classical', 'jazz', 'game']);
+    for (const name of STYLE_NAMES) {
+      const weights = Object.entries(STYLES[name].conditioning.styles);
+      const melodicWeight = weights.filter(([style]) => melodic.has(style)).reduce((sum, [, w]) => sum + (w ?? 0), 0);
+      assert.ok(melodicWeight >= 0.2, `${name} gives melodic styles ${melodicWeight}`);
+    }
   });
 
   it('GIVEN each style THEN its harmony, bass and drums are the idiomatic ones', () => {
