@@ -1,7 +1,8 @@
 /**
  * Rendering off the main thread: a fixed set of worker threads, each holding the parsed SoundFont, taking
  * Scores from one queue. The SoundFont file is read once here and shared with every worker through a
- * SharedArrayBuffer.
+ * SharedArrayBuffer, and so are its decoded samples (shared-samples.ts): whichever worker first plays a sample
+ * decodes it for all.
  */
 
 import { availableParallelism } from 'node:os';
@@ -12,6 +13,7 @@ import type { ClipOptions } from './clip-renderer.ts';
 import type { RenderedClip } from './rendered-clip.ts';
 import type { RenderRequest, RenderWorkerData, RenderWorkerMessage } from './render-worker.ts';
 import { readSoundfont, SoundfontError } from './soundfont.ts';
+import { createSharedSampleBuffers, sharedSampleBytes } from './shared-samples.ts';
 import { SAMPLE_RATE, type StereoAudio } from './stereo-audio.ts';
 
 /** Workers when none are asked for: one per core, at most this many. */
@@ -30,6 +32,8 @@ export interface RenderPoolOptions {
 export interface RenderPool {
   /** Number of worker threads. */
   readonly size: number;
+  /** Bytes of decoded sample data the workers share (grows as new instruments and notes are first played). */
+  readonly decodedSampleBytes: number;
   /**
    * Renders `score` to exactly ceil(lengthBeats * 60 / tempo * 48000) frames. Jobs run in the order asked,
    * one per worker. Rejects with `signal.reason` when aborted (a running render stops within ~0.1 s of audio),
@@ -95,9 +99,9 @@ interface Slot {
  * @throws SoundfontError when the SoundFont is missing, unreadable or cannot be parsed.
  */
 export async function createRenderPool(options: RenderPoolOptions = {}): Promise<RenderPool> {
-  const { path: soundfontPath, bytes } = await readSoundfont({ path: options.soundfontPath });
-  const shared = new SharedArrayBuffer(bytes.byteLength);
-  new Uint8Array(shared).set(bytes);
+  const { path: soundfontPath, bytes } = await readSoundfont({ path: options.soundfontPath, shared: true });
+  const shared = asSharedBuffer(bytes);
+  const samples = createSharedSampleBuffers();
   const size = Math.max(1, Math.floor(options.workers ?? Math.min(availableParallelism(), MAX_DEFAULT_WORKERS)));
   const workerUrl = options.workerUrl ?? new URL('./render-worker.ts', import.meta.url);
 
@@ -173,7 +177,7 @@ export async function createRenderPool(options: RenderPoolOptions = {}): Promise
 
   const spawn = (): Slot => {
     const cancelBuffer = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
-    const workerData: RenderWorkerData = { soundfont: shared, cancel: cancelBuffer };
+    const workerData: RenderWorkerData = { soundfont: shared, samples, cancel: cancelBuffer };
     const worker = new Worker(workerUrl, { workerData });
     let markReady: () => void = () => undefined;
     let failStart: (error: unknown) => void = () => undefined;
@@ -280,7 +284,27 @@ export async function createRenderPool(options: RenderPoolOptions = {}): Promise
     return result.clip;
   };
 
-  return { size, render, renderClip, close, [Symbol.asyncDispose]: close };
+  return {
+    size,
+    get decodedSampleBytes() {
+      return sharedSampleBytes(samples);
+    },
+    render,
+    renderClip,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+/** The bytes' own SharedArrayBuffer when they fill one (readSoundfont's `shared` read), else a shared copy. */
+function asSharedBuffer(bytes: Uint8Array): SharedArrayBuffer {
+  const { buffer } = bytes;
+  if (buffer instanceof SharedArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === buffer.byteLength) {
+    return buffer;
+  }
+  const copy = new SharedArrayBuffer(bytes.byteLength);
+  new Uint8Array(copy).set(bytes);
+  return copy;
 }
 
 /** The signal's reason when it is an Error (the default `AbortError` DOMException is), else an `AbortError`. */

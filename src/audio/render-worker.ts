@@ -1,6 +1,7 @@
 /**
  * The render worker: parses the SoundFont it is given once, says `ready`, then renders one Score per `render`
- * message and answers with the audio (its buffers transferred, not copied). Started by RenderPool.
+ * message and answers with the audio (its buffers transferred, not copied). Decoded samples live in the pool's
+ * shared sample buffers, so every worker plays from one copy. Started by RenderPool.
  */
 
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
@@ -9,6 +10,7 @@ import { SpessaLog } from 'spessasynth_core';
 
 import type { Score } from '../music/score.ts';
 import { renderClipInWorker, type ClipOptions } from './clip-renderer.ts';
+import { isSharedSampleBuffers, type SharedSampleBuffers } from './shared-samples.ts';
 import { Synthesizer } from './synthesizer.ts';
 import type { RenderedClip } from './rendered-clip.ts';
 
@@ -16,6 +18,8 @@ import type { RenderedClip } from './rendered-clip.ts';
 export interface RenderWorkerData {
   /** The SoundFont file, read once by the pool and shared by all its workers. */
   readonly soundfont: SharedArrayBuffer;
+  /** Where the workers of the pool keep the samples they have decoded, once for all of them. */
+  readonly samples: SharedSampleBuffers;
   /** One Int32: the id of a job the pool wants stopped. */
   readonly cancel: SharedArrayBuffer;
 }
@@ -41,7 +45,11 @@ export type RenderWorkerMessage =
 function isWorkerData(value: unknown): value is RenderWorkerData {
   if (typeof value !== 'object' || value === null) return false;
   const data = value as Partial<Record<keyof RenderWorkerData, unknown>>;
-  return data.soundfont instanceof SharedArrayBuffer && data.cancel instanceof SharedArrayBuffer;
+  return (
+    data.soundfont instanceof SharedArrayBuffer &&
+    isSharedSampleBuffers(data.samples) &&
+    data.cancel instanceof SharedArrayBuffer
+  );
 }
 
 function isRenderRequest(value: unknown): value is RenderRequest {
@@ -69,7 +77,7 @@ async function main(): Promise<void> {
   const cancel = new Int32Array(workerData.cancel);
   let synthesizer: Synthesizer;
   try {
-    synthesizer = await Synthesizer.load(new Uint8Array(workerData.soundfont));
+    synthesizer = await Synthesizer.load(new Uint8Array(workerData.soundfont), { sharedSamples: workerData.samples });
   } catch (error) {
     send({ type: 'init-failed', message: error instanceof Error ? error.message : String(error) });
     return;

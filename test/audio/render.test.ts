@@ -4,14 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { SpessaLog, SpessaSynthProcessor } from 'spessasynth_core';
+import { SoundBankLoader, SpessaLog, SpessaSynthProcessor } from 'spessasynth_core';
 
 import type { Score } from '../../src/music/score.ts';
 import { FdnReverb } from '../../src/audio/fdn-reverb.ts';
 import { createRenderPool, RenderWorkerError, type RenderPool } from '../../src/audio/render-pool.ts';
+import { createSharedSampleBuffers, shareCompressedData, sharedSampleBytes } from '../../src/audio/shared-samples.ts';
 import { defaultSoundfontPath, readSoundfont, SoundfontError } from '../../src/audio/soundfont.ts';
 import { SAMPLE_RATE, type StereoAudio } from '../../src/audio/stereo-audio.ts';
 import { scheduleScore } from '../../src/audio/synth-schedule.ts';
+import { Synthesizer } from '../../src/audio/synthesizer.ts';
 import { demoScore } from '../fixtures/demo-score.ts';
 
 SpessaLog.infoEnabled = false;
@@ -322,6 +324,94 @@ describe('render pool (real SoundFont)', () => {
     await local.close();
     await pending;
     await assert.rejects(local.render(demoScore({ bars: 1 })), RenderWorkerError);
+  });
+});
+
+/** One GM program over most of the keyboard at four velocities, so it reaches many of the program's samples. */
+function programScore(program: number): Score {
+  const notes = Array.from({ length: 80 }, (_, i) => ({
+    pitch: 28 + i,
+    start: i / 8,
+    duration: 0.5,
+    velocity: [30, 70, 105, 127][i % 4] ?? 100,
+  }));
+  const track = {
+    name: 'Keys',
+    role: 'melody',
+    instrument: { program, name: `GM ${program}` },
+    mix: { volume: 100, pan: 64, reverb: 40, chorus: 0 },
+    notes,
+  } as const;
+  return { ...demoScore({ bars: 1 }), title: `program ${program}`, tempo: 240, lengthBeats: 11, tracks: [track] };
+}
+
+describe('shared decoded samples', () => {
+  it('GIVEN the bundled SF3 THEN every compressed sample is found in the file bytes and read from there', async () => {
+    const { bytes } = await readSoundfont({ shared: true });
+    const soundBank = SoundBankLoader.fromArrayBuffer(bytes.buffer as ArrayBuffer);
+    assert.ok(bytes.buffer instanceof SharedArrayBuffer);
+    assert.ok(soundBank.samples.length > 1000);
+    assert.equal(shareCompressedData(soundBank, bytes), soundBank.samples.length);
+    const first = soundBank.samples[0]?.getRawData(true);
+    assert.ok(first !== undefined && first.buffer === bytes.buffer);
+  });
+
+  it('GIVEN two Synthesizers on one set of shared samples THEN the second decodes nothing and both render byte for byte as an unshared one', async () => {
+    const { bytes } = await readSoundfont();
+    const score = demoScore({ bars: 2, tempo: 112 });
+    const unshared = (await Synthesizer.load(bytes)).render(score);
+    const buffers = createSharedSampleBuffers();
+    const first = (await Synthesizer.load(bytes, { sharedSamples: buffers })).render(score);
+    const decoded = sharedSampleBytes(buffers);
+    assert.ok(decoded > 1_000_000, `${decoded} bytes decoded`);
+    const second = (await Synthesizer.load(bytes, { sharedSamples: buffers })).render(score);
+    assert.equal(sharedSampleBytes(buffers), decoded);
+    for (const audio of [first, second]) {
+      assert.ok(sameSamples(audio.left, unshared.left) && sameSamples(audio.right, unshared.right));
+    }
+  });
+
+  it('GIVEN a 2-worker pool THEN both workers render a Score byte for byte as a single unshared Synthesizer does', async () => {
+    const { bytes } = await readSoundfont();
+    const score = { ...demoScore({ bars: 2, tempo: 131 }), title: 'shared' };
+    const expected = (await Synthesizer.load(bytes)).render(score);
+    await using pool = await createRenderPool({ workers: 2 });
+    const decodedAtStart = pool.decodedSampleBytes;
+    assert.equal(decodedAtStart, 0);
+    // Started together: one job per worker, both wanting the same samples at once.
+    const renders = await Promise.all([pool.render(score), pool.render(score)]);
+    renders.push(await pool.render(score));
+    assert.ok(pool.decodedSampleBytes > 1_000_000);
+    for (const audio of renders) {
+      assert.ok(sameSamples(audio.left, expected.left) && sameSamples(audio.right, expected.right));
+    }
+  });
+
+  it('GIVEN 12 programs, each rendered by one worker THEN the other worker renders them without decoding again: RSS stays flat', async () => {
+    await using pool = await createRenderPool({ workers: 2 });
+    const pairs = [
+      [0, 4],
+      [11, 19],
+      [24, 33],
+      [40, 48],
+      [56, 65],
+      [73, 81],
+    ].map(([a = 0, b = 0]) => [programScore(a), programScore(b)] as const);
+    const renderPairs = async (swap: boolean): Promise<void> => {
+      for (const [a, b] of pairs) {
+        // Two jobs on two idle workers: the first goes to the first worker, the second to the second.
+        await Promise.all(swap ? [pool.render(b), pool.render(a)] : [pool.render(a), pool.render(b)]);
+      }
+    };
+    await renderPairs(false);
+    const decoded = pool.decodedSampleBytes;
+    const rss = process.memoryUsage().rss;
+    // Each worker now plays what the other decoded. Unshared, each would decode and keep it again: +decoded.
+    await renderPairs(true);
+    const growth = process.memoryUsage().rss - rss;
+    assert.equal(pool.decodedSampleBytes, decoded);
+    assert.ok(decoded > 40_000_000, `${decoded} bytes decoded`);
+    assert.ok(growth < 0.25 * decoded, `RSS grew ${growth} bytes; decoded samples ${decoded} bytes`);
   });
 });
 
