@@ -182,7 +182,7 @@ describe('style recipes', () => {
     const melodic = new Set(['pop', 'folk', 'classical', 'jazz', 'game']);
     for (const name of STYLE_NAMES) {
       const weights = Object.entries(STYLES[name].conditioning.styles);
-      const melodicWeight = weights.filter(([style]) => melodic.has(style)).reduce((sum, [, w]) => sum + (w ?? 0), 0);
+      const melodicWeight = weights.filter(([style]) => melodic.has(style)).reduce((sum, [, w]) => sum + w, 0);
       assert.ok(melodicWeight >= 0.2, `${name} gives melodic styles ${melodicWeight}`);
     }
   });
