@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { generate, generateBatch, tempoCondition, type GenerateRequest } from '../src/inference/generate.ts';
 import { DEVICES, createModelSession, type Device } from '../src/inference/model-session.ts';
+import { DEFAULT_SAMPLING } from '../src/inference/sampler.ts';
 
 const RUNS = 20;
 const WARM_UP = 3;
@@ -36,7 +37,7 @@ const request = (seed: number): GenerateRequest => ({
   styleWeights: session.metadata.styles.map((_, i) => (i === 0 ? 0.6 : i === 1 ? 0.4 : 0)),
   conditions: { mood: 1, tempo: tempoCondition(120), density: 2, mode: 1, meter: 1 },
   seed,
-  sampling: { steps: 12, guidance: 2.5, temperature: 1, topP: 0.95 },
+  sampling: DEFAULT_SAMPLING,
 });
 
 function quantile(values: readonly number[], q: number): number {
@@ -52,7 +53,9 @@ try {
     `model: ${modelPath === fullModel ? 'models/motif-v1.onnx' : 'test/fixtures/tiny-model.onnx (no models/motif-v1.onnx)'}` +
       ` (${session.metadata.parameters.toLocaleString('en')} parameters), provider ${session.provider}, ${threads} intra-op threads`,
   );
-  console.log('clip: 30 s at 120 BPM = 240 steps, 12 diffusion steps, guidance 2.5 (2 rows per request)\n');
+  console.log(
+    `clip: 30 s at 120 BPM = 240 steps, 12 diffusion steps, guidance ${DEFAULT_SAMPLING.guidance} (2 rows per request)\n`,
+  );
 
   for (let i = 0; i < WARM_UP; i++) await generate(session, request(1000 + i));
   const total: number[] = [];
