@@ -4,6 +4,7 @@
  * `python -m motif.evaluate`.
  *
  *   node bench/generate-eval-set.ts [--per-style 50] [--out .cache/eval/generated.jsonl] [--model models/motif-v1.onnx]
+ *     [--guidance G] [--noise N] [--temperature T] [--top-p P] (default: the sampler's defaults, as compose uses)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -12,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { planFrom, styleWeightsFor } from '../src/inference/composition-plan.ts';
 import { generateBatch, type GenerateRequest } from '../src/inference/generate.ts';
 import { createModelSession } from '../src/inference/model-session.ts';
+import type { SamplingParams } from '../src/inference/sampler.ts';
 import { STYLE_NAMES, parseStyle } from '../src/music/styles.ts';
 
 const { values } = parseArgs({
@@ -21,8 +23,18 @@ const { values } = parseArgs({
     model: { type: 'string', default: 'models/motif-v1.onnx' },
     bars: { type: 'string', default: '8' },
     batch: { type: 'string', default: '8' },
+    guidance: { type: 'string' },
+    noise: { type: 'string' },
+    temperature: { type: 'string' },
+    'top-p': { type: 'string' },
   },
 });
+const sampling: Partial<SamplingParams> = {
+  ...(values.guidance === undefined ? {} : { guidance: Number(values.guidance) }),
+  ...(values.noise === undefined ? {} : { noise: Number(values.noise) }),
+  ...(values.temperature === undefined ? {} : { temperature: Number(values.temperature) }),
+  ...(values['top-p'] === undefined ? {} : { topP: Number(values['top-p']) }),
+};
 const perStyle = Number(values['per-style']);
 const bars = Number(values.bars);
 const batchSize = Number(values.batch);
@@ -52,6 +64,7 @@ for (const name of STYLE_NAMES) {
       styleWeights: styleWeightsFor(plan.conditioning, session.metadata.styles),
       conditions: plan.conditions,
       seed,
+      sampling,
     });
   }
   for (let i = 0; i < requests.length; i += batchSize) {
