@@ -5,8 +5,8 @@
  *
  *   node bench/render.ts [runs=5]        (needs Debian's fluidsynth for the baseline: apt-get install fluidsynth)
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -26,7 +26,7 @@ const midiPath = join(dir, 'bench.mid');
 writeFileSync(midiPath, exportMidi(demoScore({ bars: 15, tempo: 120, title: 'bench' })));
 
 // Motif reads the same MIDI file FluidSynth gets.
-const imported = importMidi(new Uint8Array(execFileSync('cat', [midiPath])));
+const imported = importMidi(new Uint8Array(readFileSync(midiPath)));
 if (!imported.ok) throw new Error(imported.error.message);
 const score = imported.value;
 const seconds = scoreDurationSeconds(score);

@@ -3,8 +3,7 @@
  * Nothing else in src/ reads process.env.
  */
 
-export const DEVICES = ['auto', 'cuda', 'webgpu', 'cpu'] as const;
-export type Device = (typeof DEVICES)[number];
+import { DEVICES, type Device } from './inference/devices.ts';
 
 export interface Config {
   /** Path to a .sf2/.sf3 soundfont; undefined = the bundled MuseScore General Lite. */

@@ -7,8 +7,9 @@ import { InferenceSession, Tensor, listSupportedBackends } from 'onnxruntime-nod
 import { GRID_TRACKS, TRACK_COUNT, TRACK_SIZES } from './grid.ts';
 import { loadModelMetadata, type ModelMetadata } from './model-metadata.ts';
 
-export const DEVICES = ['auto', 'cuda', 'webgpu', 'cpu'] as const;
-export type Device = (typeof DEVICES)[number];
+import type { Device } from './devices.ts';
+
+export { DEVICES, type Device } from './devices.ts';
 
 export const EXECUTION_PROVIDERS = ['cuda', 'webgpu', 'cpu'] as const;
 export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
