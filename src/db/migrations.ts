@@ -55,6 +55,72 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX jobs_status_finished ON jobs (status, finished_at);
     `,
   },
+  {
+    version: 2,
+    name: 'create users, guilds, guild settings, clips and feedback events',
+    up: `
+      CREATE TABLE users (
+        id TEXT PRIMARY KEY NOT NULL,     -- Discord user id
+        created_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE TABLE guilds (
+        id TEXT PRIMARY KEY NOT NULL,     -- Discord guild id
+        created_at INTEGER NOT NULL
+      ) STRICT;
+      -- What a member with Manage Server set with /settings; a guild without a row uses the defaults.
+      CREATE TABLE guild_settings (
+        guild_id TEXT PRIMARY KEY NOT NULL REFERENCES guilds (id) ON DELETE CASCADE,
+        allowed_channels TEXT NOT NULL DEFAULT '[]',  -- JSON array of channel ids; empty = every channel
+        max_length_seconds INTEGER,                   -- NULL = the bot's own limit
+        voice_enabled INTEGER NOT NULL DEFAULT 1 CHECK (voice_enabled IN (0, 1)),
+        updated_by TEXT,                              -- user id; not a reference, so /forget-me keeps the setting
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+      -- A finished clip. Its id is the id of the job that made it; its files sit in files_dir.
+      CREATE TABLE clips (
+        id TEXT PRIMARY KEY NOT NULL,
+        user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,  -- who asked (or pressed the button)
+        guild_id TEXT REFERENCES guilds (id) ON DELETE SET NULL,
+        channel_id TEXT,
+        message_id TEXT,                  -- the Discord message that carries it, once posted
+        kind TEXT NOT NULL CHECK (kind IN ('compose', 'variation', 'extension', 'regenerate', 'radio')),
+        parent_id TEXT REFERENCES clips (id) ON DELETE SET NULL,
+        style TEXT NOT NULL,              -- the style selection's label ("jazz", "jazz:0.6,lofi:0.4")
+        style_mix TEXT NOT NULL,          -- JSON {style: weight}, weights sum to 1
+        mood TEXT,
+        tempo REAL NOT NULL,
+        key TEXT NOT NULL,
+        length_seconds REAL NOT NULL,
+        seed INTEGER NOT NULL,
+        instruments TEXT NOT NULL,        -- JSON {role: GM program}
+        model_version TEXT NOT NULL,
+        meta TEXT NOT NULL,               -- JSON ClipMeta, with the generated grid
+        files_dir TEXT,                   -- NULL once the retention policy removed the files
+        created_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX clips_user_created ON clips (user_id, created_at);
+      CREATE INDEX clips_guild_created ON clips (guild_id, created_at);
+      CREATE INDEX clips_parent ON clips (parent_id);
+      -- One thing a person did with a clip. It carries its own copy of what the clip was (style mix, mood, tempo,
+      -- instruments) so that it still teaches its author's taste after the clip's owner deleted their data.
+      CREATE TABLE feedback_events (
+        id INTEGER PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        guild_id TEXT REFERENCES guilds (id) ON DELETE SET NULL,
+        clip_id TEXT REFERENCES clips (id) ON DELETE SET NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('like', 'dislike', 'play', 'skip', 'variation', 'extend', 'regenerate', 'radio-listen')),
+        value REAL,                       -- seconds listened (radio-listen); NULL otherwise
+        style_mix TEXT NOT NULL,          -- JSON {style: weight}
+        mood TEXT,
+        tempo REAL,
+        instruments TEXT NOT NULL DEFAULT '{}',
+        created_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX feedback_user_created ON feedback_events (user_id, created_at);
+      CREATE INDEX feedback_guild_created ON feedback_events (guild_id, created_at);
+      CREATE INDEX feedback_clip ON feedback_events (clip_id);
+    `,
+  },
 ];
 
 /** A migration that failed (rolled back) or a database newer than this code. */

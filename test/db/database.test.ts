@@ -25,7 +25,16 @@ describe('openDatabase', () => {
       assert.equal(db.pragma('synchronous', { simple: true }), 1); // NORMAL
       assert.equal(db.pragma('busy_timeout', { simple: true }), 5000);
       assert.equal(schemaVersion(db), MIGRATIONS.length);
-      assert.deepEqual(tables(db), ['job_queue_clock', 'jobs', 'schema_migrations']);
+      assert.deepEqual(tables(db), [
+        'clips',
+        'feedback_events',
+        'guild_settings',
+        'guilds',
+        'job_queue_clock',
+        'jobs',
+        'schema_migrations',
+        'users',
+      ]);
       assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
     } finally {
       db.close();
@@ -74,8 +83,10 @@ describe('openDatabase', () => {
 });
 
 describe('migrate', () => {
+  const current = MIGRATIONS.length;
+  const next = current + 1;
   const second: Migration = {
-    version: 2,
+    version: next,
     name: 'create notes',
     up: 'CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL) STRICT',
   };
@@ -83,11 +94,11 @@ describe('migrate', () => {
   test('GIVEN a new migration THEN only it is applied, and recorded', () => {
     const db = openDatabase({ path: ':memory:' });
     try {
-      assert.deepEqual(migrate(db, [...MIGRATIONS, second]), { from: 1, to: 2, applied: [2] });
+      assert.deepEqual(migrate(db, [...MIGRATIONS, second]), { from: current, to: next, applied: [next] });
       assert.ok(tables(db).includes('notes'));
       assert.deepEqual(db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all(), [
-        { version: 1, name: 'create jobs' },
-        { version: 2, name: 'create notes' },
+        ...MIGRATIONS.map(({ version, name }) => ({ version, name })),
+        { version: next, name: 'create notes' },
       ]);
     } finally {
       db.close();
@@ -98,7 +109,7 @@ describe('migrate', () => {
     const path = join(dir, 'failing.db');
     openDatabase({ path }).close();
     const failing: Migration = {
-      version: 2,
+      version: next,
       name: 'half done',
       up: (db) => {
         db.exec('CREATE TABLE half (id INTEGER PRIMARY KEY)');
@@ -107,12 +118,12 @@ describe('migrate', () => {
       },
     };
     assert.throws(
-      () => openDatabase({ path, migrations: [...MIGRATIONS, failing, { ...second, version: 3 }] }),
-      (error: unknown) => error instanceof MigrationError && error.version === 2 && /half done/.test(error.message),
+      () => openDatabase({ path, migrations: [...MIGRATIONS, failing, { ...second, version: next + 1 }] }),
+      (error: unknown) => error instanceof MigrationError && error.version === next && /half done/.test(error.message),
     );
     const db = openDatabase({ path });
     try {
-      assert.equal(schemaVersion(db), 1);
+      assert.equal(schemaVersion(db), current);
       assert.ok(!tables(db).includes('half'));
       assert.ok(!tables(db).includes('notes'));
     } finally {
@@ -125,15 +136,19 @@ describe('migrate', () => {
     openDatabase({ path, migrations: [...MIGRATIONS, second] }).close();
     assert.throws(
       () => openDatabase({ path }),
-      (error: unknown) => error instanceof MigrationError && error.version === 2 && /newer Motif/.test(error.message),
+      (error: unknown) =>
+        error instanceof MigrationError && error.version === next && /newer Motif/.test(error.message),
     );
   });
 
   test('GIVEN migrations out of order THEN it refuses to run them', () => {
     const db = openDatabase({ path: ':memory:' });
     try {
-      assert.throws(() => migrate(db, [...MIGRATIONS, { ...second, version: 3 }]), /expected 2/);
-      assert.equal(schemaVersion(db), 1);
+      assert.throws(
+        () => migrate(db, [...MIGRATIONS, { ...second, version: next + 1 }]),
+        new RegExp(`expected ${next}`),
+      );
+      assert.equal(schemaVersion(db), current);
     } finally {
       db.close();
     }
