@@ -5,6 +5,7 @@
  *
  *   node bench/generate-eval-set.ts [--per-style 50] [--out .cache/eval/generated.jsonl] [--model models/motif-v1.onnx]
  *     [--guidance G] [--noise N] [--temperature T] [--top-p P] (default: the sampler's defaults, as compose uses)
+ *     [--styles jazz,lofi] (default: every style) [--density sparse|medium|dense] (default: each recipe's own)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -27,8 +28,16 @@ const { values } = parseArgs({
     noise: { type: 'string' },
     temperature: { type: 'string' },
     'top-p': { type: 'string' },
+    styles: { type: 'string' },
+    density: { type: 'string' },
   },
 });
+const densities = ['sparse', 'medium', 'dense'] as const;
+const density = densities.find((d) => d === values.density);
+if (values.density !== undefined && density === undefined) {
+  throw new Error(`--density must be one of ${densities.join(', ')}`);
+}
+const styleNames = values.styles === undefined ? STYLE_NAMES : values.styles.split(',').map((s) => s.trim());
 const sampling: Partial<SamplingParams> = {
   ...(values.guidance === undefined ? {} : { guidance: Number(values.guidance) }),
   ...(values.noise === undefined ? {} : { noise: Number(values.noise) }),
@@ -42,21 +51,22 @@ const session = await createModelSession(resolve(values.model), { device: 'cpu',
 const lines: string[] = [];
 const started = performance.now();
 
-for (const name of STYLE_NAMES) {
+for (const name of styleNames) {
   const style = parseStyle(name);
   if (!style.ok) throw new Error(style.error.message);
   const recipe = style.value.recipe;
+  const conditioning = density === undefined ? style.value.conditioning : { ...style.value.conditioning, density };
   const beatsPerBar = (recipe.meter.numerator * 4) / recipe.meter.denominator;
   const requests: GenerateRequest[] = [];
   for (let i = 0; i < perStyle; i++) {
-    const seed = 1000 * (STYLE_NAMES.indexOf(name) + 1) + i;
+    const seed = 1000 * (STYLE_NAMES.indexOf(name as (typeof STYLE_NAMES)[number]) + 1) + i;
     const plan = planFrom({
       recipe,
       styleLabel: style.value.label,
       tempo: recipe.tempo.default,
       key: { tonic: 0, mode: style.value.conditioning.mode ?? 'major' },
       lengthBeats: bars * beatsPerBar,
-      conditioning: style.value.conditioning,
+      conditioning,
     });
     requests.push({
       steps: plan.steps,
