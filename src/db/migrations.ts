@@ -121,6 +121,20 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX feedback_clip ON feedback_events (clip_id);
     `,
   },
+  {
+    version: 3,
+    name: 'create pending file deletions',
+    up: `
+      -- Clip folders whose rows are already gone (/forget-me) or no longer point at them (retention), written in
+      -- the same transaction that removed the reference. The folders are deleted after the commit and their rows
+      -- then removed; a crash in between leaves the row, and the next sweep deletes the folder. No user id: the
+      -- folder is named after a job id, which nothing links to a person any more.
+      CREATE TABLE pending_file_deletions (
+        dir TEXT PRIMARY KEY NOT NULL,    -- absolute path of a folder inside the data directory
+        created_at INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 /** A migration that failed (rolled back) or a database newer than this code. */

@@ -32,6 +32,7 @@ describe('openDatabase', () => {
         'guilds',
         'job_queue_clock',
         'jobs',
+        'pending_file_deletions',
         'schema_migrations',
         'users',
       ]);
@@ -76,6 +77,101 @@ describe('openDatabase', () => {
     try {
       assert.equal(db.pragma('journal_mode', { simple: true }), 'memory');
       assert.equal(schemaVersion(db), MIGRATIONS.length);
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('migrations 2 and 3 on a file made by an older Motif', () => {
+  test('GIVEN a file at version 1 with a job in it WHEN it is opened THEN it is migrated to the current version, the job kept and usable by the clip store', () => {
+    const path = join(dir, 'version-1.db');
+    const old = openDatabase({ path, migrations: MIGRATIONS.slice(0, 1) });
+    const job = {
+      id: '0f0e0d0c-0000-4000-8000-000000000001',
+      kind: 'compose',
+      status: 'done',
+      user_id: 'u-old',
+      guild_id: 'g-old',
+      channel_id: 'c-old',
+      interaction_token: null,
+      request: '{"kind":"compose","style":"jazz"}',
+      result: '{"files":{}}',
+      error: null,
+      attempts: 1,
+      created_at: 1000,
+      started_at: 1001,
+      finished_at: 1002,
+      submit_tick: 1,
+      start_tick: 2,
+    };
+    old
+      .prepare(
+        `INSERT INTO jobs VALUES (@id, @kind, @status, @user_id, @guild_id, @channel_id, @interaction_token, @request,
+           @result, @error, @attempts, @created_at, @started_at, @finished_at, @submit_tick, @start_tick)`,
+      )
+      .run(job);
+    assert.equal(schemaVersion(old), 1);
+    assert.deepEqual(tables(old), ['job_queue_clock', 'jobs', 'schema_migrations']);
+    old.close();
+
+    const db = openDatabase({ path });
+    try {
+      assert.equal(schemaVersion(db), MIGRATIONS.length);
+      assert.deepEqual(
+        db.prepare<[], number>('SELECT version FROM schema_migrations ORDER BY version').pluck().all(),
+        MIGRATIONS.map((migration) => migration.version),
+      );
+      assert.deepEqual(db.prepare('SELECT * FROM jobs').all(), [job]);
+      assert.ok(tables(db).includes('clips') && tables(db).includes('pending_file_deletions'));
+      // The old job's clip can be recorded against the new tables, with their foreign keys.
+      db.prepare("INSERT INTO users (id, created_at) VALUES ('u-old', 1)").run();
+      db.prepare(
+        `INSERT INTO clips (id, user_id, kind, style, style_mix, tempo, key, length_seconds, seed, instruments,
+           model_version, meta, created_at) VALUES (?, 'u-old', 'compose', 'jazz', '{"jazz":1}', 120, 'C major', 20, 1,
+           '{}', 'v1', '{}', 1)`,
+      ).run(job.id);
+      assert.throws(
+        () =>
+          db
+            .prepare(
+              "INSERT INTO feedback_events (user_id, kind, style_mix, created_at) VALUES ('nobody', 'like', '{}', 1)",
+            )
+            .run(),
+        /FOREIGN KEY/,
+      );
+      assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
+      assert.deepEqual(db.pragma('foreign_key_check'), []);
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('migration 3 on a file at version 2', () => {
+  test('GIVEN a file at version 2 with a user, a clip and a feedback event WHEN it is opened THEN the rows are kept and pending_file_deletions exists', () => {
+    const path = join(dir, 'version-2.db');
+    const old = openDatabase({ path, migrations: MIGRATIONS.slice(0, 2) });
+    old.exec(`
+      INSERT INTO users (id, created_at) VALUES ('u2', 5);
+      INSERT INTO clips (id, user_id, kind, style, style_mix, tempo, key, length_seconds, seed, instruments,
+        model_version, meta, files_dir, created_at)
+        VALUES ('c2', 'u2', 'compose', 'lofi', '{"lofi":1}', 82, 'F major', 20, 7, '{}', 'v1', '{}', '/data/c2', 6);
+      INSERT INTO feedback_events (user_id, clip_id, kind, style_mix, created_at) VALUES ('u2', 'c2', 'like', '{"lofi":1}', 7);
+    `);
+    const before = ['users', 'clips', 'feedback_events'].map((table) => old.prepare(`SELECT * FROM ${table}`).all());
+    assert.equal(schemaVersion(old), 2);
+    old.close();
+
+    const db = openDatabase({ path });
+    try {
+      assert.equal(schemaVersion(db), MIGRATIONS.length);
+      assert.deepEqual(
+        ['users', 'clips', 'feedback_events'].map((table) => db.prepare(`SELECT * FROM ${table}`).all()),
+        before,
+      );
+      assert.equal(db.prepare('SELECT count(*) FROM pending_file_deletions').pluck().get(), 0);
+      assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
     } finally {
       db.close();
     }
