@@ -4,10 +4,9 @@
  * npm package, so it renders on machines without system fonts.
  */
 
-import { createRequire } from 'node:module';
+import { createCanvas, type SKRSContext2D } from '@napi-rs/canvas';
 
-import { createCanvas, GlobalFonts, type SKRSContext2D } from '@napi-rs/canvas';
-
+import { PICTURE_FONT_FAMILY, registerPictureFont } from '../picture-font.ts';
 import { keyName, type Note, type Score, type Track, type TrackRole } from '../music/score.ts';
 
 export interface PianoRollOptions {
@@ -16,12 +15,6 @@ export interface PianoRollOptions {
   /** Pixels, default 500. */
   readonly height?: number;
 }
-
-/**
- * The family every label uses: DejaVu Sans from dejavu-fonts-ttf, registered under its own name on first draw
- * so a system copy of DejaVu (or its absence) changes nothing.
- */
-const FONT_FAMILY = 'Motif DejaVu Sans';
 
 const THEME = {
   background: '#12141a',
@@ -56,7 +49,7 @@ const MIN_PITCH_SPAN = 24;
 
 /** Draws `score` as a PNG piano roll (default 1200x500). */
 export function drawPianoRoll(score: Score, options: PianoRollOptions = {}): Buffer {
-  registerFont();
+  registerPictureFont();
   const width = Math.max(200, Math.round(options.width ?? 1200));
   const height = Math.max(160, Math.round(options.height ?? 500));
   const canvas = createCanvas(width, height);
@@ -68,7 +61,7 @@ export function drawPianoRoll(score: Score, options: PianoRollOptions = {}): Buf
 
   const scale = Math.min(width / 1200, height / 500, 1.5);
   const font = (size: number, bold = false): string =>
-    `${bold ? 'bold ' : ''}${Math.max(8, Math.round(size * Math.max(scale, 0.75)))}px "${FONT_FAMILY}"`;
+    `${bold ? 'bold ' : ''}${Math.max(8, Math.round(size * Math.max(scale, 0.75)))}px "${PICTURE_FONT_FAMILY}"`;
 
   const gutter = Math.round(46 * Math.max(scale, 0.75));
   const right = width - Math.round(14 * scale);
@@ -144,16 +137,6 @@ export function drawPianoRoll(score: Score, options: PianoRollOptions = {}): Buf
     drawDrumLane(ctx, drumTracks, colours, { x: gutter, top: drumTop, height: drumHeight, right, xOf, font });
   }
   return canvas.toBuffer('image/png');
-}
-
-/** Registers DejaVu Sans (regular and bold) from the npm package, once per process. */
-function registerFont(): void {
-  if (GlobalFonts.has(FONT_FAMILY)) return;
-  const require = createRequire(import.meta.url);
-  for (const file of ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf']) {
-    const path = require.resolve(`dejavu-fonts-ttf/ttf/${file}`);
-    if (GlobalFonts.registerFromPath(path, FONT_FAMILY) === null) throw new Error(`Cannot load the font ${path}`);
-  }
 }
 
 function assignColours(tracks: readonly Track[]): Map<Track, string> {
