@@ -29,6 +29,10 @@
  *
  * Silence in gives silence out, and once the send has been silent long enough for the tail to fall below
  * -140 dB the network is cleared and skipped until the send sounds again (which also keeps denormals out).
+ *
+ * Processing runs in chunks no longer than the shortest line, so inside a chunk no line is read where it is
+ * written: send conditioning, the loop filters (four lines per loop) and the feedback matrix each get their
+ * own tight loop over the chunk. The arithmetic is the per-sample network's, in the same order, to the bit.
  */
 
 import type { ReverbProcessor, ReverbProcessorSnapshot } from 'spessasynth_core';
@@ -73,6 +77,8 @@ const HADAMARD_SCALE = 1 / Math.sqrt(LINES);
 const OUTPUT_SCALE = 0.45;
 /** Below this the tail counts as silent (-140 dB). */
 const SILENCE = 1e-7;
+/** Samples per chunk of processing, at most: the scratch buffers' size. */
+const MAX_CHUNK = 512;
 /** Ring buffer positions wrap here; every buffer size is a power of two that divides it. */
 const POSITION_MASK = 0x3fffffff;
 
@@ -106,6 +112,11 @@ export class FdnReverb implements ReverbProcessor {
   private readonly linePole = new Float64Array(LINES);
   /** Loop filter states y_k. */
   private readonly lineState = new Float64Array(LINES);
+  /** The shortest line's length: chunks are never longer, so no line is read where the chunk writes. */
+  private shortestLine = 1;
+  /** Scratch: each line's filtered output over a chunk, MAX_CHUNK apart, and the diffused send. */
+  private readonly filtered = new Float64Array(LINES * MAX_CHUNK);
+  private readonly diffused = new Float64Array(MAX_CHUNK);
 
   private readonly diffusers: Float32Array;
   private readonly diffuserSize: number;
@@ -237,6 +248,7 @@ export class FdnReverb implements ReverbProcessor {
       this.linePole[k] = pole;
       this.lineGain[k] = dcGain * (1 - pole) * HADAMARD_SCALE;
     }
+    this.shortestLine = Math.min(...taken);
     this.diffusion = character.diffusion;
     const preDelayMs = character.preDelayMs + Math.min(127, Math.max(0, this.preDelayTimeValue));
     this.preDelaySamples = Math.round((preDelayMs / 1000) * fs);
@@ -269,19 +281,39 @@ export class FdnReverb implements ReverbProcessor {
       silentSamples = 0;
     }
 
-    const { lines, diffusers, preDelayLine, lineLength, lineGain, linePole, lineState } = this;
-    const lineMask = this.lineSize - 1;
-    const l1 = this.lineSize;
-    const l2 = 2 * l1;
-    const l3 = 3 * l1;
-    const l4 = 4 * l1;
-    const l5 = 5 * l1;
-    const l6 = 6 * l1;
-    const l7 = 7 * l1;
-    const [n0 = 1, n1 = 1, n2 = 1, n3 = 1, n4 = 1, n5 = 1, n6 = 1, n7 = 1] = lineLength;
-    const [b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0, b5 = 0, b6 = 0, b7 = 0] = lineGain;
-    const [p0 = 0, p1 = 0, p2 = 0, p3 = 0, p4 = 0, p5 = 0, p6 = 0, p7 = 0] = linePole;
-    let [y0 = 0, y1 = 0, y2 = 0, y3 = 0, y4 = 0, y5 = 0, y6 = 0, y7 = 0] = lineState;
+    // Every delay line is longer than a chunk, so within one chunk the lines are only read where earlier chunks
+    // wrote them: the loop filters can run line by line over the chunk, and the feedback matrix after them.
+    const chunk = Math.min(MAX_CHUNK, this.shortestLine);
+    for (let done = 0; done < sampleCount; done += chunk) {
+      const count = Math.min(chunk, sampleCount - done);
+      silentSamples = this.diffuse(input, done, count, silentSamples);
+      this.filterLines(count);
+      this.mix(outputLeft, outputRight, startIndex + done, count);
+      this.position = (this.position + count) & POSITION_MASK;
+    }
+    const { lineLength, lineState } = this;
+    const [n7 = 1] = lineLength.subarray(7);
+    const [m0 = 1, m1 = 1, m2 = 1, m3 = 1] = this.diffuserLength;
+    const preDelay = this.preDelaySamples;
+    const gain = this.outputGain;
+    this.silentSamples = silentSamples;
+
+    // Long after the send fell silent, a tail below -140 dB is cleared and the network skipped until it sounds.
+    const drained = preDelay + m0 + m1 + m2 + m3 + n7;
+    if (silentSamples > drained) {
+      let loudest = 0;
+      for (let k = 0; k < LINES; k++) loudest = Math.max(loudest, Math.abs(lineState[k] ?? 0));
+      if (loudest * gain < SILENCE) this.clear();
+    }
+  }
+
+  /**
+   * Send conditioning and diffusion of `count` send samples from input[offset]: GS pre-LPF, a 30 Hz high-pass
+   * so the tail never holds DC or rumble, pre-delay, then four Schroeder all-passes (z^-m - g) / (1 - g z^-m).
+   * Leaves the diffused send in `diffused` and returns the updated count of silent send samples.
+   */
+  private diffuse(input: Float32Array, offset: number, count: number, silentSamples: number): number {
+    const { diffusers, preDelayLine, diffused } = this;
     const diffuserMask = this.diffuserSize - 1;
     const d1 = this.diffuserSize;
     const d2 = 2 * d1;
@@ -292,25 +324,21 @@ export class FdnReverb implements ReverbProcessor {
     const preDelay = this.preDelaySamples;
     const lowpass = this.lowpassCoefficient;
     const highpass = this.highpassCoefficient;
-    const gain = this.outputGain;
     let lowpassState = this.lowpassState;
     let highpassIn = this.highpassIn;
     let highpassOut = this.highpassOut;
-    let pos = this.position;
-
-    for (let i = 0; i < sampleCount; i++) {
-      const send = input[i] ?? 0;
-      if (send !== 0) silentSamples = 0;
-      else silentSamples++;
-
-      // Send conditioning: GS pre-LPF, then a 30 Hz high-pass so the tail never holds DC or rumble.
+    let silent = silentSamples;
+    const start = this.position;
+    for (let i = 0; i < count; i++) {
+      const pos = start + i;
+      const send = input[offset + i] ?? 0;
+      if (send !== 0) silent = 0;
+      else silent++;
       lowpassState += lowpass * (send - lowpassState);
       highpassOut = lowpassState - highpassIn + highpass * highpassOut;
       highpassIn = lowpassState;
       preDelayLine[pos & preMask] = highpassOut;
       let x = preDelayLine[(pos - preDelay) & preMask] ?? 0;
-
-      // Four Schroeder all-passes: (z^-m - g) / (1 - g z^-m).
       const dw = pos & diffuserMask;
       let z = diffusers[(pos - m0) & diffuserMask] ?? 0;
       let w = x + g * z;
@@ -328,22 +356,83 @@ export class FdnReverb implements ReverbProcessor {
       w = x + g * z;
       diffusers[d3 + dw] = w;
       x = z - g * w;
+      diffused[i] = x;
+    }
+    this.lowpassState = lowpassState;
+    this.highpassIn = highpassIn;
+    this.highpassOut = highpassOut;
+    return silent;
+  }
 
-      // Line outputs through their decay/damping low-passes.
-      y0 = b0 * (lines[(pos - n0) & lineMask] ?? 0) + p0 * y0;
-      y1 = b1 * (lines[l1 + ((pos - n1) & lineMask)] ?? 0) + p1 * y1;
-      y2 = b2 * (lines[l2 + ((pos - n2) & lineMask)] ?? 0) + p2 * y2;
-      y3 = b3 * (lines[l3 + ((pos - n3) & lineMask)] ?? 0) + p3 * y3;
-      y4 = b4 * (lines[l4 + ((pos - n4) & lineMask)] ?? 0) + p4 * y4;
-      y5 = b5 * (lines[l5 + ((pos - n5) & lineMask)] ?? 0) + p5 * y5;
-      y6 = b6 * (lines[l6 + ((pos - n6) & lineMask)] ?? 0) + p6 * y6;
-      y7 = b7 * (lines[l7 + ((pos - n7) & lineMask)] ?? 0) + p7 * y7;
+  /**
+   * Reads `count` samples of every line's output through its decay/damping low-pass into `filtered` (line k
+   * from k * MAX_CHUNK). Four lines per loop: four independent recursions keep the multipliers busy.
+   */
+  private filterLines(count: number): void {
+    const { lines, lineLength, lineGain, linePole, lineState, filtered } = this;
+    const mask = this.lineSize - 1;
+    const pos = this.position;
+    for (let first = 0; first < LINES; first += 4) {
+      const [n0 = 1, n1 = 1, n2 = 1, n3 = 1] = lineLength.subarray(first, first + 4);
+      const [b0 = 0, b1 = 0, b2 = 0, b3 = 0] = lineGain.subarray(first, first + 4);
+      const [p0 = 0, p1 = 0, p2 = 0, p3 = 0] = linePole.subarray(first, first + 4);
+      let [y0 = 0, y1 = 0, y2 = 0, y3 = 0] = lineState.subarray(first, first + 4);
+      const l0 = first * this.lineSize;
+      const l1 = l0 + this.lineSize;
+      const l2 = l1 + this.lineSize;
+      const l3 = l2 + this.lineSize;
+      const f0 = first * MAX_CHUNK;
+      const f1 = f0 + MAX_CHUNK;
+      const f2 = f1 + MAX_CHUNK;
+      const f3 = f2 + MAX_CHUNK;
+      for (let i = 0; i < count; i++) {
+        const at = pos + i;
+        y0 = b0 * (lines[l0 + ((at - n0) & mask)] ?? 0) + p0 * y0;
+        y1 = b1 * (lines[l1 + ((at - n1) & mask)] ?? 0) + p1 * y1;
+        y2 = b2 * (lines[l2 + ((at - n2) & mask)] ?? 0) + p2 * y2;
+        y3 = b3 * (lines[l3 + ((at - n3) & mask)] ?? 0) + p3 * y3;
+        filtered[f0 + i] = y0;
+        filtered[f1 + i] = y1;
+        filtered[f2 + i] = y2;
+        filtered[f3 + i] = y3;
+      }
+      lineState[first] = y0;
+      lineState[first + 1] = y1;
+      lineState[first + 2] = y2;
+      lineState[first + 3] = y3;
+    }
+  }
 
-      const out = startIndex + i;
-      outputLeft[out] = (outputLeft[out] ?? 0) + gain * (y0 - y2 + y4 - y6);
-      outputRight[out] = (outputRight[out] ?? 0) + gain * (y1 - y3 + y5 - y7);
-
-      // Fast Walsh-Hadamard transform of y (its 1/sqrt(8) is already in b_k), plus the diffused send.
+  /**
+   * Adds the stereo output to the output buffers from `out` on, and feeds the lines: the filtered outputs
+   * through a fast Walsh-Hadamard transform (its 1/sqrt(8) is already in the loop gains), plus the diffused
+   * send with alternating signs.
+   */
+  private mix(outputLeft: Float32Array, outputRight: Float32Array, out: number, count: number): void {
+    const { lines, filtered, diffused } = this;
+    const mask = this.lineSize - 1;
+    const l1 = this.lineSize;
+    const l2 = 2 * l1;
+    const l3 = 3 * l1;
+    const l4 = 4 * l1;
+    const l5 = 5 * l1;
+    const l6 = 6 * l1;
+    const l7 = 7 * l1;
+    const gain = this.outputGain;
+    const pos = this.position;
+    for (let i = 0; i < count; i++) {
+      const y0 = filtered[i] ?? 0;
+      const y1 = filtered[MAX_CHUNK + i] ?? 0;
+      const y2 = filtered[2 * MAX_CHUNK + i] ?? 0;
+      const y3 = filtered[3 * MAX_CHUNK + i] ?? 0;
+      const y4 = filtered[4 * MAX_CHUNK + i] ?? 0;
+      const y5 = filtered[5 * MAX_CHUNK + i] ?? 0;
+      const y6 = filtered[6 * MAX_CHUNK + i] ?? 0;
+      const y7 = filtered[7 * MAX_CHUNK + i] ?? 0;
+      const x = diffused[i] ?? 0;
+      const o = out + i;
+      outputLeft[o] = (outputLeft[o] ?? 0) + gain * (y0 - y2 + y4 - y6);
+      outputRight[o] = (outputRight[o] ?? 0) + gain * (y1 - y3 + y5 - y7);
       const a0 = y0 + y1;
       const a1 = y0 - y1;
       const a2 = y2 + y3;
@@ -360,7 +449,7 @@ export class FdnReverb implements ReverbProcessor {
       const c5 = a5 + a7;
       const c6 = a4 - a6;
       const c7 = a5 - a7;
-      const lw = pos & lineMask;
+      const lw = (pos + i) & mask;
       lines[lw] = c0 + c4 + x;
       lines[l1 + lw] = c1 + c5 - x;
       lines[l2 + lw] = c2 + c6 + x;
@@ -369,30 +458,6 @@ export class FdnReverb implements ReverbProcessor {
       lines[l5 + lw] = c1 - c5 - x;
       lines[l6 + lw] = c2 - c6 + x;
       lines[l7 + lw] = c3 - c7 - x;
-
-      pos = (pos + 1) & POSITION_MASK;
-    }
-
-    this.position = pos;
-    this.lowpassState = lowpassState;
-    this.highpassIn = highpassIn;
-    this.highpassOut = highpassOut;
-    lineState[0] = y0;
-    lineState[1] = y1;
-    lineState[2] = y2;
-    lineState[3] = y3;
-    lineState[4] = y4;
-    lineState[5] = y5;
-    lineState[6] = y6;
-    lineState[7] = y7;
-    this.silentSamples = silentSamples;
-
-    // Long after the send fell silent, a tail below -140 dB is cleared and the network skipped until it sounds.
-    const drained = preDelay + m0 + m1 + m2 + m3 + n7;
-    if (silentSamples > drained) {
-      let loudest = 0;
-      for (let k = 0; k < LINES; k++) loudest = Math.max(loudest, Math.abs(lineState[k] ?? 0));
-      if (loudest * gain < SILENCE) this.clear();
     }
   }
 

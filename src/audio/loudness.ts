@@ -26,8 +26,7 @@ export function measureIntegratedLoudness(audio: StereoAudio): number {
 export function measureKWeightedPower(audio: StereoAudio): Float32Array {
   const length = Math.min(audio.left.length, audio.right.length);
   const power = new Float32Array(length);
-  addKWeightedPower(audio.left, audio.sampleRate, power);
-  addKWeightedPower(audio.right, audio.sampleRate, power);
+  writeKWeightedPower(audio.left, audio.right, audio.sampleRate, power);
   return power;
 }
 
@@ -137,22 +136,38 @@ function kWeightingFilters(sampleRate: number): readonly [Biquad, Biquad] {
   return [shelf, highPass];
 }
 
-/** Adds the squared K-weighted `samples` to `power`, element by element. */
-function addKWeightedPower(samples: Float32Array, sampleRate: number, power: Float32Array): void {
+/**
+ * Writes the summed squares of both channels, K-weighted, to `power`. The two channels run through the same
+ * loop: each filter is a chain of dependent multiply-adds, and two independent chains keep the CPU busy.
+ */
+function writeKWeightedPower(left: Float32Array, right: Float32Array, sampleRate: number, power: Float32Array): void {
   const [shelf, highPass] = kWeightingFilters(sampleRate);
-  // Transposed direct form II state of each stage.
-  let s1a = 0;
-  let s1b = 0;
-  let s2a = 0;
-  let s2b = 0;
+  const { b0, b1, b2, a1, a2 } = shelf;
+  const { b0: c0, b1: c1, b2: c2, a1: d1, a2: d2 } = highPass;
+  // Transposed direct form II state of each stage, per channel.
+  let l1a = 0;
+  let l1b = 0;
+  let l2a = 0;
+  let l2b = 0;
+  let r1a = 0;
+  let r1b = 0;
+  let r2a = 0;
+  let r2b = 0;
   for (let n = 0; n < power.length; n++) {
-    const x = samples[n] ?? 0;
-    const y1 = shelf.b0 * x + s1a;
-    s1a = shelf.b1 * x - shelf.a1 * y1 + s1b;
-    s1b = shelf.b2 * x - shelf.a2 * y1;
-    const y2 = highPass.b0 * y1 + s2a;
-    s2a = highPass.b1 * y1 - highPass.a1 * y2 + s2b;
-    s2b = highPass.b2 * y1 - highPass.a2 * y2;
-    power[n] = (power[n] ?? 0) + y2 * y2;
+    const xl = left[n] ?? 0;
+    const xr = right[n] ?? 0;
+    const yl = b0 * xl + l1a;
+    const yr = b0 * xr + r1a;
+    l1a = b1 * xl - a1 * yl + l1b;
+    r1a = b1 * xr - a1 * yr + r1b;
+    l1b = b2 * xl - a2 * yl;
+    r1b = b2 * xr - a2 * yr;
+    const zl = c0 * yl + l2a;
+    const zr = c0 * yr + r2a;
+    l2a = c1 * yl - d1 * zl + l2b;
+    r2a = c1 * yr - d1 * zr + r2b;
+    l2b = c2 * yl - d2 * zl;
+    r2b = c2 * yr - d2 * zr;
+    power[n] = zl * zl + zr * zr;
   }
 }

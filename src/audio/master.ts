@@ -4,7 +4,7 @@
  */
 import { integrateLoudness, measureIntegratedLoudness, measureKWeightedPower } from './loudness.ts';
 import type { StereoAudio } from './stereo-audio.ts';
-import { measureGainedTruePeak, measureTruePeak, measureTruePeakEnvelope } from './true-peak.ts';
+import { measureTruePeak, TruePeakEnvelope } from './true-peak.ts';
 
 /** Settings for {@link master}; every field has a default. */
 export interface MasterOptions {
@@ -57,12 +57,15 @@ const LOUDNESS_TOLERANCE_LU = 0.1;
 
 /** What the limiter needs besides the static gain. */
 interface LimiterSettings {
-  /** Linear true-peak envelope of the input, see measureTruePeakEnvelope. */
-  readonly peaks: Float32Array;
+  /** Linear true-peak envelope of the input, worked out only where the limiter could act. */
+  readonly envelope: TruePeakEnvelope;
   readonly ceiling: number;
   readonly lookahead: number;
   readonly releaseCoefficient: number;
   readonly fade: Float32Array;
+  /** Scratch space of the clip's length, reused by every pass of the gain search. */
+  readonly required: Float32Array;
+  readonly prefix: Float32Array;
 }
 
 /**
@@ -91,11 +94,13 @@ export function master(audio: StereoAudio, options: MasterOptions = {}): MasterR
   }
 
   const limiter: LimiterSettings = {
-    peaks: measureTruePeakEnvelope(audio),
+    envelope: new TruePeakEnvelope(audio),
     ceiling: fromDecibels(settings.ceilingDbtp - LIMITER_MARGIN_DB),
     lookahead: Math.max(1, Math.round((settings.lookaheadMs * audio.sampleRate) / 1000)),
     releaseCoefficient: 1 - Math.exp(-1000 / (Math.max(settings.releaseMs, 1e-3) * audio.sampleRate)),
     fade,
+    required: new Float32Array(length),
+    prefix: new Float32Array(length),
   };
 
   const { gainDb: staticGainDb, gain } = searchStaticGain(
@@ -112,7 +117,7 @@ export function master(audio: StereoAudio, options: MasterOptions = {}): MasterR
 
   // The limiter works on the input's oversampled peaks times a gain that changes slowly; measure the
   // result itself and scale down in the rare case where that approximation let a peak through.
-  let truePeakDbtp = measureGainedTruePeak(audio, gain, limiter.peaks);
+  let truePeakDbtp = measureTruePeak(output);
   let gainDb = staticGainDb;
   if (truePeakDbtp > settings.ceilingDbtp) {
     const trimDb = settings.ceilingDbtp - truePeakDbtp - 0.01;
@@ -181,11 +186,10 @@ function searchStaticGain(
  * prefix[n + lookahead - 1]. Three passes over the clip in all.
  */
 function limiterGain(settings: LimiterSettings, staticGain: number): Float32Array {
-  const { peaks, ceiling, lookahead, releaseCoefficient, fade } = settings;
-  const length = peaks.length;
+  const { envelope, ceiling, lookahead, releaseCoefficient, fade, required, prefix } = settings;
   const threshold = ceiling / staticGain; // input peaks above this need gain reduction
-  const required = new Float32Array(length);
-  const prefix = new Float32Array(length);
+  const peaks = envelope.above(threshold); // exact where it matters: over the threshold
+  const length = required.length;
   let limiting = false;
   for (let start = 0; start < length; start += lookahead) {
     const end = Math.min(start + lookahead, length);

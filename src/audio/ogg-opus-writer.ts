@@ -38,7 +38,10 @@ const OUTPUT_SAMPLE_RATE = 48_000;
  * drops the encoder's lookahead (pre-skip) and the last page's granule position trims the padding.
  */
 export function encodeOggOpus(audio: StereoAudio, options: OggOpusOptions = {}): Uint8Array {
-  const encoderOptions: OpusEncoderOptions = options.bitrate === undefined ? {} : { bitrate: options.bitrate };
+  const encoderOptions: OpusEncoderOptions = {
+    ...(options.bitrate === undefined ? {} : { bitrate: options.bitrate }),
+    ...(options.complexity === undefined ? {} : { complexity: options.complexity }),
+  };
   const tags: OggOpusTags = {
     vendor: options.vendor ?? DEFAULT_VENDOR,
     ...(options.title === undefined ? {} : { title: options.title }),

@@ -12,13 +12,32 @@ const OVERSAMPLING = 4;
  */
 const HALF_TAPS = 8;
 const KAISER_BETA = 4.5;
-/** Samples per block in measureGainedTruePeak. */
-const GAINED_BLOCK = 64;
 
-/** Highest true peak of either channel in dBTP (4x oversampled, BS.1770-4 Annex 2); -Infinity for silence. */
+/** Samples per block of the peak search: blocks far under the level asked about are never oversampled. */
+const PEAK_BLOCK = 16;
+
+/**
+ * Highest true peak of either channel in dBTP (4x oversampled, BS.1770-4 Annex 2); -Infinity for silence.
+ * Exact, yet oversamples only where it matters: an interpolated value is at most TAP_MAGNITUDE_SUM times the
+ * largest input magnitude under the filter, so a block whose neighbourhood is that far under the highest peak
+ * found so far (the sample peak to begin with) cannot hold the true peak and is skipped.
+ */
 export function measureTruePeak(audio: StereoAudio): number {
-  const peak = Math.max(scanTruePeak(audio.left, null), scanTruePeak(audio.right, null));
-  return toDecibels(peak);
+  const length = Math.min(audio.left.length, audio.right.length);
+  const maxima = linkedBlockMaxima(audio, length);
+  let best = 0;
+  for (const value of maxima) if (value > best) best = value;
+  const bounds = blockBounds(maxima);
+  const scratch = new Float32Array(PEAK_BLOCK + 2 * HALF_TAPS);
+  for (let block = 0; block < bounds.length; block++) {
+    if ((bounds[block] ?? 0) <= best) continue;
+    const start = block * PEAK_BLOCK;
+    const count = Math.min(PEAK_BLOCK, length - start);
+    for (const channel of [audio.left, audio.right]) {
+      best = Math.max(best, interpolatedPeak(padRange(channel, start, count, length, scratch), count, null, 0));
+    }
+  }
+  return toDecibels(best);
 }
 
 /** Highest absolute sample value of either channel in dBFS; -Infinity for silence. */
@@ -36,58 +55,119 @@ export function measureSamplePeak(audio: StereoAudio): number {
 /**
  * Linear true-peak envelope, linked across channels: element n is the largest magnitude of either channel
  * at sample n and at the three oversampled points between n and n+1. A limiter that keeps every element
- * times its gain under a ceiling keeps the true peak under that ceiling.
+ * times its gain under a ceiling keeps the true peak under that ceiling. Oversamples the whole clip; see
+ * {@link TruePeakEnvelope} for the envelope of only the loud parts.
  */
 export function measureTruePeakEnvelope(audio: StereoAudio): Float32Array {
-  const envelope = new Float32Array(audio.left.length);
-  scanTruePeak(audio.left, envelope);
-  scanTruePeak(audio.right, envelope);
-  return envelope;
+  const envelope = new TruePeakEnvelope(audio);
+  return envelope.above(-1);
 }
 
 /**
- * True peak in dBTP of `audio` scaled sample by sample by `gain`, equal (to float rounding) to
- * measureTruePeak of the scaled audio. `envelope` must be measureTruePeakEnvelope(audio). Where the gain
- * is constant over a block and its filter context, the block's true peak is the gain times the envelope;
- * where it varies, the envelope bounds the peak, and only blocks whose bound beats the best peak so far
- * are oversampled.
+ * The linked true-peak envelope of {@link measureTruePeakEnvelope}, worked out on demand: {@link above}
+ * oversamples just the blocks that could reach a level, so a limiter looking for peaks over its threshold
+ * filters a few percent of the clip instead of all of it.
  */
-export function measureGainedTruePeak(audio: StereoAudio, gain: Float32Array, envelope: Float32Array): number {
-  const length = Math.min(gain.length, envelope.length);
-  const context = HALF_TAPS; // filter taps reach HALF_TAPS - 1 samples back and HALF_TAPS ahead
-  let best = 0;
-  const varying: { start: number; end: number; bound: number }[] = [];
-  for (let start = 0; start < length; start += GAINED_BLOCK) {
-    const end = Math.min(start + GAINED_BLOCK, length);
-    let blockPeak = 0;
-    for (let n = start; n < end; n++) blockPeak = Math.max(blockPeak, envelope[n] ?? 0);
-    let contextPeak = blockPeak;
-    let lowest = Infinity;
-    let highest = 0;
-    for (let n = Math.max(0, start - context); n < Math.min(length, end + context); n++) {
-      contextPeak = Math.max(contextPeak, envelope[n] ?? 0);
-      const g = gain[n] ?? 0;
-      lowest = Math.min(lowest, g);
-      highest = Math.max(highest, g);
+export class TruePeakEnvelope {
+  private readonly audio: StereoAudio;
+  private readonly length: number;
+  private readonly values: Float32Array;
+  /** Per block: an upper bound of every envelope value in it. */
+  private readonly bounds: Float32Array;
+  /** Per block: 1 once its values are exact. */
+  private readonly resolved: Uint8Array;
+
+  constructor(audio: StereoAudio) {
+    this.audio = audio;
+    this.length = Math.min(audio.left.length, audio.right.length);
+    this.values = new Float32Array(this.length);
+    this.bounds = blockBounds(linkedBlockMaxima(audio, this.length));
+    this.resolved = new Uint8Array(this.bounds.length);
+  }
+
+  /**
+   * The envelope, exact wherever it exceeds `level`; elsewhere it may read lower (down to 0) but never over
+   * `level`. The returned array is live: later calls fill in more of it.
+   */
+  above(level: number): Float32Array {
+    const { bounds, resolved } = this;
+    for (let block = 0; block < bounds.length;) {
+      if (resolved[block] === 1 || (bounds[block] ?? 0) <= level) {
+        block++;
+        continue;
+      }
+      let end = block + 1;
+      while (end < bounds.length && resolved[end] !== 1 && (bounds[end] ?? 0) > level) end++;
+      this.resolve(block, end);
+      resolved.fill(1, block, end);
+      block = end;
     }
-    if (lowest === highest) {
-      best = Math.max(best, highest * blockPeak);
-    } else {
-      const bound = highest * blockPeak + TAP_MAGNITUDE_SUM * (highest - lowest) * contextPeak;
-      varying.push({ start, end, bound });
+    return this.values;
+  }
+
+  /** Oversamples blocks [first, end) of both channels into `values`. */
+  private resolve(first: number, end: number): void {
+    const start = first * PEAK_BLOCK;
+    const count = Math.min(end * PEAK_BLOCK, this.length) - start;
+    const scratch = new Float32Array(count + 2 * HALF_TAPS);
+    for (const channel of [this.audio.left, this.audio.right]) {
+      interpolatedPeak(padRange(channel, start, count, this.length, scratch), count, this.values, start);
     }
   }
-  for (const { start, end, bound } of varying) {
-    if (bound <= best) continue;
-    const from = Math.max(0, start - HALF_TAPS + 1);
-    const to = Math.min(length, end + HALF_TAPS);
-    for (const channel of [audio.left, audio.right]) {
-      const padded = new Float32Array(end - start + 2 * HALF_TAPS);
-      for (let n = from; n < to; n++) padded[n - start + HALF_TAPS - 1] = (channel[n] ?? 0) * (gain[n] ?? 0);
-      best = Math.max(best, interpolatedPeak(padded, end - start, null));
+}
+
+/** Largest magnitude of either channel in each block of PEAK_BLOCK samples. */
+function linkedBlockMaxima(audio: StereoAudio, length: number): Float32Array {
+  const { left, right } = audio;
+  const maxima = new Float32Array(Math.ceil(length / PEAK_BLOCK));
+  for (let block = 0; block < maxima.length; block++) {
+    const end = Math.min(length, (block + 1) * PEAK_BLOCK);
+    let peak = 0;
+    for (let n = block * PEAK_BLOCK; n < end; n++) {
+      const l = Math.abs(left[n] ?? 0);
+      const r = Math.abs(right[n] ?? 0);
+      if (l > peak) peak = l;
+      if (r > peak) peak = r;
     }
+    maxima[block] = peak;
   }
-  return toDecibels(best);
+  return maxima;
+}
+
+/**
+ * An upper bound of the true peak in each block: the filter of a point in block b reads samples from
+ * HALF_TAPS - 1 before the block to HALF_TAPS after it, all inside blocks b-1..b+1 (PEAK_BLOCK >= HALF_TAPS),
+ * and gives at most TAP_MAGNITUDE_SUM (> 1, so the samples themselves are covered too) times their peak.
+ */
+function blockBounds(maxima: Float32Array): Float32Array {
+  const bounds = new Float32Array(maxima.length);
+  for (let block = 0; block < maxima.length; block++) {
+    const near = Math.max(maxima[block - 1] ?? 0, maxima[block] ?? 0, maxima[block + 1] ?? 0);
+    // Rounded up a little, so float rounding in the filter can never beat the bound.
+    bounds[block] = near * TAP_MAGNITUDE_SUM * (1 + 1e-6);
+  }
+  return bounds;
+}
+
+/**
+ * Copies channel[start - HALF_TAPS + 1 .. start + count + HALF_TAPS] into the front of `scratch` (zeros
+ * outside the clip), the layout {@link interpolatedPeak} reads; a new array when `scratch` is too short.
+ */
+function padRange(
+  channel: Float32Array,
+  start: number,
+  count: number,
+  length: number,
+  scratch: Float32Array,
+): Float32Array {
+  const size = count + 2 * HALF_TAPS;
+  const padded = scratch.length >= size ? scratch : new Float32Array(size);
+  const from = start - HALF_TAPS + 1;
+  for (let i = 0; i < size; i++) {
+    const n = from + i;
+    padded[i] = n >= 0 && n < length ? (channel[n] ?? 0) : 0;
+  }
+  return padded;
 }
 
 /**
@@ -158,20 +238,11 @@ const TAP_MAGNITUDE_SUM = Math.max(
 );
 
 /**
- * Largest magnitude of the 4x oversampled signal (samples outside the clip count as zero). When `envelope`
- * is given, also raises envelope[n] to the largest magnitude in [n, n+1).
- */
-function scanTruePeak(samples: Float32Array, envelope: Float32Array | null): number {
-  const padded = new Float32Array(samples.length + 2 * HALF_TAPS);
-  padded.set(samples, HALF_TAPS - 1);
-  return interpolatedPeak(padded, samples.length, envelope);
-}
-
-/**
  * The oversampling kernel over `count` samples stored from padded[HALF_TAPS - 1] on, with HALF_TAPS - 1
- * samples of context before and HALF_TAPS + 1 after. Written out with locals: the hot loop of mastering.
+ * samples of context before and HALF_TAPS + 1 after. Returns the largest magnitude; when `envelope` is
+ * given, also raises envelope[offset + n] to the largest magnitude in [n, n+1). Written out with locals.
  */
-function interpolatedPeak(padded: Float32Array, count: number, envelope: Float32Array | null): number {
+function interpolatedPeak(padded: Float32Array, count: number, envelope: Float32Array | null, offset: number): number {
   const [o0 = 0, o1 = 0, o2 = 0, o3 = 0, o4 = 0, o5 = 0, o6 = 0, o7 = 0] = COEFFICIENTS.outer;
   const [i0 = 0, i1 = 0, i2 = 0, i3 = 0, i4 = 0, i5 = 0, i6 = 0, i7 = 0] = COEFFICIENTS.inner;
   const [m0 = 0, m1 = 0, m2 = 0, m3 = 0, m4 = 0, m5 = 0, m6 = 0, m7 = 0] = COEFFICIENTS.middle;
@@ -214,7 +285,7 @@ function interpolatedPeak(padded: Float32Array, count: number, envelope: Float32
     const half = s0 * m0 + s1 * m1 + s2 * m2 + s3 * m3 + s4 * m4 + s5 * m5 + s6 * m6 + s7 * m7;
     const local = Math.max(Math.abs(x7), Math.abs(even + odd), Math.abs(half), Math.abs(even - odd));
     if (local > peak) peak = local;
-    if (envelope !== null && local > (envelope[n] ?? 0)) envelope[n] = local;
+    if (envelope !== null && local > (envelope[offset + n] ?? 0)) envelope[offset + n] = local;
   }
   return peak;
 }

@@ -119,6 +119,16 @@ describe('encodeOggOpus', () => {
     }
   });
 
+  it('GIVEN a complexity THEN libopus uses it, and one outside 0-10 is refused', () => {
+    const audio = musicLike(1, 0.5);
+    const fastest = encodeOpus(audio, { complexity: 0 });
+    const best = encodeOpus(audio, { complexity: 10 });
+    assert.equal(fastest.packets.length, best.packets.length);
+    assert.notDeepEqual(fastest.packets, best.packets, 'complexity changed nothing');
+    assert.throws(() => encodeOpus(audio, { complexity: 11 }), RangeError);
+    assert.throws(() => encodeOpus(audio, { complexity: 2.5 }), RangeError);
+  });
+
   it('GIVEN a clip THEN every page has a valid CRC and the stream is laid out as RFC 7845 says', () => {
     const audio = musicLike(3, 0.5);
     const stream = encodeOpus(audio);

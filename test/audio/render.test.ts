@@ -237,8 +237,18 @@ describe('FdnReverb', () => {
     const first = runReverb(new FdnReverb(SAMPLE_RATE), input, 128);
     const again = runReverb(new FdnReverb(SAMPLE_RATE), input, 128);
     const odd = runReverb(new FdnReverb(SAMPLE_RATE), input, 77);
+    // Longer than a processing chunk and than the shortest delay line: processed in pieces, to the same samples.
+    const long = runReverb(new FdnReverb(SAMPLE_RATE), input, 4800);
     assert.ok(sameSamples(first.left, again.left) && sameSamples(first.right, again.right));
     assert.ok(sameSamples(first.left, odd.left) && sameSamples(first.right, odd.right));
+    assert.ok(sameSamples(first.left, long.left) && sameSamples(first.right, long.right));
+    const smallRoom = (block: number): StereoAudio => {
+      const reverb = new FdnReverb(SAMPLE_RATE);
+      reverb.character = 0; // Room 1: the shortest lines (about 700 samples)
+      return runReverb(reverb, input, block);
+    };
+    const [small, smallLong] = [smallRoom(128), smallRoom(4800)];
+    assert.ok(sameSamples(small.left, smallLong.left) && sameSamples(small.right, smallLong.right));
   });
 
   it('GIVEN level 0 or a delay character THEN it is silent or falls back to Room 1', () => {

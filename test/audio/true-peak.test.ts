@@ -3,10 +3,10 @@ import { describe, it } from 'node:test';
 
 import type { StereoAudio } from '../../src/audio/stereo-audio.ts';
 import {
-  measureGainedTruePeak,
   measureSamplePeak,
   measureTruePeak,
   measureTruePeakEnvelope,
+  TruePeakEnvelope,
 } from '../../src/audio/true-peak.ts';
 import { musicLike, sine } from './test-signals.ts';
 
@@ -37,19 +37,48 @@ describe('measureTruePeak and measureSamplePeak', () => {
   });
 });
 
-describe('measureGainedTruePeak', () => {
-  it('GIVEN a gain curve with ramps and steps THEN equals the true peak of the scaled audio', () => {
+function envelopePeak(audio: StereoAudio): number {
+  let peak = 0;
+  for (const value of measureTruePeakEnvelope(audio)) peak = Math.max(peak, value);
+  return 20 * Math.log10(peak);
+}
+
+describe('measureTruePeak skips blocks that cannot hold the peak', () => {
+  it('GIVEN music with transients THEN it equals the peak of the fully oversampled envelope', () => {
     const audio = musicLike(3, 0.9);
-    const length = audio.left.length;
-    const gain = new Float32Array(length);
-    for (let n = 0; n < length; n++)
-      gain[n] = n < length / 3 ? 0.5 : n < length / 2 ? 0.5 + (n - length / 3) / length : 0.3;
-    const scaled: StereoAudio = {
-      sampleRate: audio.sampleRate,
-      left: audio.left.map((value, n) => value * (gain[n] ?? 0)),
-      right: audio.right.map((value, n) => value * (gain[n] ?? 0)),
-    };
-    const expected = measureTruePeak(scaled);
-    assertClose(measureGainedTruePeak(audio, gain, measureTruePeakEnvelope(audio)), expected, 1e-4, 'true peak');
+    // The envelope is stored as float32: equal to its rounding.
+    assertClose(measureTruePeak(audio), envelopePeak(audio), 1e-5, 'true peak');
+  });
+
+  it('GIVEN one inter-sample peak in a quiet clip THEN it is found exactly', () => {
+    const audio = sine(997, 2, { left: 0.01, right: 0.01 });
+    // A fs/4 burst at 45 degrees: samples at 0.5, waveform peak at 0.707 between them.
+    for (let n = 50_000; n < 50_064; n++) audio.right[n] = 0.5 * Math.SQRT2 * Math.sin((Math.PI / 2) * n + Math.PI / 4);
+    const truePeak = measureTruePeak(audio);
+    assertClose(truePeak, envelopePeak(audio), 1e-5, 'true peak');
+    assert.ok(truePeak > measureSamplePeak(audio) + 2.5, `true peak ${truePeak}`);
+  });
+});
+
+describe('TruePeakEnvelope', () => {
+  it('GIVEN a level THEN every value over it is exact and none of the rest reads over it', () => {
+    const audio = musicLike(3, 0.9);
+    const full = measureTruePeakEnvelope(audio);
+    const lazy = new TruePeakEnvelope(audio);
+    for (const level of [0.8, 0.4, 0.1]) {
+      const values = lazy.above(level);
+      let exact = 0;
+      for (let n = 0; n < full.length; n++) {
+        const expected = full[n] ?? 0;
+        const actual = values[n] ?? 0;
+        if (expected > level) {
+          assert.equal(actual, expected, `sample ${n} at level ${level}`);
+          exact++;
+        } else {
+          assert.ok(actual <= level && actual <= expected, `sample ${n} reads ${actual} at level ${level}`);
+        }
+      }
+      assert.ok(exact > 0, `no samples over ${level}`);
+    }
   });
 });
