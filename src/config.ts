@@ -3,6 +3,8 @@
  * Nothing else in src/ reads process.env.
  */
 
+import { join, resolve } from 'node:path';
+
 import { DEVICES, type Device } from './inference/devices.ts';
 
 export interface Config {
@@ -15,12 +17,38 @@ export interface Config {
   readonly threads: number;
   /** Render worker threads. */
   readonly renderWorkers: number;
+  /** Where finished clips are kept (one folder per job) and, by default, the database (MOTIF_DATA_DIR). */
+  readonly dataDir: string;
+  /** The SQLite file (MOTIF_DATABASE); DATA_DIR/motif.sqlite by default. */
+  readonly databasePath: string;
+  /** The bot's Discord settings; only `npm start` and `npm run register` need them (see requireDiscord). */
+  readonly discord: DiscordConfig;
+}
+
+export interface DiscordConfig {
+  /** DISCORD_TOKEN: the bot token. */
+  readonly token: string | undefined;
+  /** DISCORD_APPLICATION_ID: the application (and bot user) id. */
+  readonly applicationId: string | undefined;
+  /** DISCORD_GUILD_ID: `npm run register` deploys to this guild only (instantly) instead of globally. */
+  readonly guildId: string | undefined;
+  /** DISCORD_API_URL: REST (and so the gateway lookup) through another base, e.g. a rate-limit proxy. */
+  readonly apiUrl: string | undefined;
+}
+
+/** The Discord settings `npm start` and `npm run register` cannot run without, checked. */
+export interface RequiredDiscordConfig {
+  readonly token: string;
+  readonly applicationId: string;
+  readonly guildId: string | undefined;
+  readonly apiUrl: string | undefined;
 }
 
 export type ConfigResult =
   { ok: true; value: Config } | { ok: false; error: { code: 'invalid-config'; message: string } };
 
 export const DEFAULT_MODEL_PATH = new URL('../models/motif-v1.onnx', import.meta.url).pathname;
+export const DEFAULT_DATA_DIR = new URL('../data', import.meta.url).pathname;
 
 export function loadConfig(env: Readonly<Record<string, string | undefined>>, cores: number): ConfigResult {
   const device = env['MOTIF_DEVICE'] ?? 'auto';
@@ -31,6 +59,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, co
   if (threads === undefined) return invalid('MOTIF_THREADS must be a whole number from 1 to 256');
   const renderWorkers = parsePositiveInt(env['MOTIF_RENDER_WORKERS'], Math.max(1, Math.min(cores, 4)));
   if (renderWorkers === undefined) return invalid('MOTIF_RENDER_WORKERS must be a whole number from 1 to 256');
+  const dataDir = resolve(nonEmpty(env['MOTIF_DATA_DIR']) ?? DEFAULT_DATA_DIR);
   return {
     ok: true,
     value: {
@@ -39,8 +68,63 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, co
       device,
       threads,
       renderWorkers,
+      dataDir,
+      databasePath: nonEmpty(env['MOTIF_DATABASE']) ?? join(dataDir, 'motif.sqlite'),
+      discord: {
+        token: nonEmpty(env['DISCORD_TOKEN'])?.trim(),
+        applicationId: nonEmpty(env['DISCORD_APPLICATION_ID'])?.trim(),
+        guildId: nonEmpty(env['DISCORD_GUILD_ID'])?.trim(),
+        apiUrl: nonEmpty(env['DISCORD_API_URL'])?.trim(),
+      },
     },
   };
+}
+
+const SNOWFLAKE = /^\d{15,21}$/;
+
+/**
+ * The Discord settings `npm start` and `npm run register` need (token and application id; guild id and API URL
+ * when given), each checked; or one message naming every variable that is missing or wrong and where to set it.
+ */
+export function requireDiscord(
+  discord: DiscordConfig,
+): { ok: true; value: RequiredDiscordConfig } | { ok: false; error: { code: 'invalid-config'; message: string } } {
+  const missing: string[] = [];
+  if (discord.token === undefined) missing.push('DISCORD_TOKEN');
+  if (discord.applicationId === undefined) missing.push('DISCORD_APPLICATION_ID');
+  if (missing.length > 0) {
+    return invalidDiscord(
+      `${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} not set: copy .env.example to .env and fill ` +
+        'in the bot token and application id from https://discord.com/developers/applications',
+    );
+  }
+  const problems: string[] = [];
+  if (discord.applicationId !== undefined && !SNOWFLAKE.test(discord.applicationId)) {
+    problems.push(`DISCORD_APPLICATION_ID must be a Discord id, digits only (got "${discord.applicationId}")`);
+  }
+  if (discord.guildId !== undefined && !SNOWFLAKE.test(discord.guildId)) {
+    problems.push(`DISCORD_GUILD_ID must be a Discord id, digits only (got "${discord.guildId}")`);
+  }
+  if (discord.apiUrl !== undefined && !isHttpUrl(discord.apiUrl)) {
+    problems.push(`DISCORD_API_URL must be an http(s) URL such as http://127.0.0.1:8080/api (got "${discord.apiUrl}")`);
+  }
+  if (problems.length > 0) return invalidDiscord(problems.join('; '));
+  const { token, applicationId } = discord;
+  if (token === undefined || applicationId === undefined) return invalidDiscord('DISCORD_TOKEN is not set');
+  return { ok: true, value: { token, applicationId, guildId: discord.guildId, apiUrl: discord.apiUrl } };
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+function invalidDiscord(message: string): { ok: false; error: { code: 'invalid-config'; message: string } } {
+  return { ok: false, error: { code: 'invalid-config', message } };
 }
 
 function isDevice(value: string): value is Device {

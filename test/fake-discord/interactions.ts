@@ -112,7 +112,7 @@ export function buildInteraction(spec: InteractionSpec, context: InteractionCont
     guild_locale: 'en-US',
     channel: { ...channelObject(channel, guild.id, guild.channels.indexOf(channel)), permissions: ALL_PERMISSIONS },
     channel_id: channel.id,
-    member: { ...memberObject(member, context.joinedAt), permissions: ALL_PERMISSIONS },
+    member: { ...memberObject(member, context.joinedAt), permissions: member.permissions ?? ALL_PERMISSIONS },
     app_permissions: ALL_PERMISSIONS,
     locale,
     entitlements: [],
@@ -129,7 +129,11 @@ export function buildInteraction(spec: InteractionSpec, context: InteractionCont
         name: spec.name,
         type: 1,
       };
-      if (spec.options !== undefined) data.options = spec.options;
+      if (spec.options !== undefined) {
+        data.options = spec.options;
+        const resolved = resolvedOptions(spec.options, guild, context.joinedAt);
+        if (resolved !== null) data.resolved = resolved;
+      }
       const type = spec.kind === 'command' ? InteractionType.applicationCommand : InteractionType.autocomplete;
       return { ok: true, value: { ...base, type, data } };
     }
@@ -140,4 +144,43 @@ export function buildInteraction(spec: InteractionSpec, context: InteractionCont
       return { ok: true, value: { ...base, type: InteractionType.messageComponent, data, message } };
     }
   }
+}
+
+/** Option types whose values are ids that Discord resolves into objects (`data.resolved`). */
+const OptionType = { user: 6, channel: 7 } as const;
+
+/** `data.resolved` for the user and channel options (subcommands included), as Discord sends it; null if none. */
+function resolvedOptions(options: CommandOptionSpec[], guild: FakeGuildOptions, joinedAt: string): JsonObject | null {
+  const channels: JsonObject = {};
+  const users: JsonObject = {};
+  const members: JsonObject = {};
+  const walk = (list: CommandOptionSpec[]): void => {
+    for (const option of list) {
+      if (option.options !== undefined) walk(option.options);
+      const id = String(option.value);
+      if (option.type === OptionType.channel) {
+        const channel = guild.channels.find((c) => c.id === id);
+        if (channel !== undefined) {
+          const object = channelObject(channel, guild.id, guild.channels.indexOf(channel));
+          channels[id] = { ...object, permissions: ALL_PERMISSIONS };
+        }
+      }
+      if (option.type === OptionType.user) {
+        const member = guild.members.find((m) => m.id === id);
+        if (member !== undefined) {
+          const { user, ...rest } = memberObject(member, joinedAt);
+          users[id] = user;
+          members[id] = { ...rest, permissions: member.permissions ?? ALL_PERMISSIONS };
+        }
+      }
+    }
+  };
+  walk(options);
+  const resolved: JsonObject = {};
+  if (Object.keys(channels).length > 0) resolved.channels = channels;
+  if (Object.keys(users).length > 0) {
+    resolved.users = users;
+    resolved.members = members;
+  }
+  return Object.keys(resolved).length > 0 ? resolved : null;
 }

@@ -22,6 +22,8 @@ export interface FakeUserOptions {
 export interface FakeMemberOptions extends FakeUserOptions {
   nick?: string;
   roles?: string[];
+  /** The member's permissions in interactions, a decimal bitfield string; every permission by default. */
+  permissions?: string;
 }
 
 export interface FakeChannelOptions {

@@ -97,8 +97,10 @@ export class RestApi {
 
   handle(request: RecordedRequest): RestResponse {
     let pathMatched = false;
+    // Clients percent-encode reserved characters in route parameters (discord.js sends `%40original`).
+    const path = request.path.replace(/%40/gi, '@');
     for (const route of this.#routes) {
-      const match = route.pattern.exec(request.path);
+      const match = route.pattern.exec(path);
       if (match === null) continue;
       pathMatched = true;
       if (route.method !== request.method) continue;

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+
+import { DEFAULT_DATA_DIR, DEFAULT_MODEL_PATH, loadConfig, requireDiscord } from '../src/config.ts';
+
+describe('loadConfig', () => {
+  test('GIVEN an empty environment THEN the defaults, and no Discord settings', () => {
+    const config = loadConfig({}, 8);
+    assert.ok(config.ok);
+    assert.deepEqual(config.value, {
+      soundfontPath: undefined,
+      modelPath: DEFAULT_MODEL_PATH,
+      device: 'auto',
+      threads: 4,
+      renderWorkers: 4,
+      dataDir: DEFAULT_DATA_DIR,
+      databasePath: join(DEFAULT_DATA_DIR, 'motif.sqlite'),
+      discord: { token: undefined, applicationId: undefined, guildId: undefined, apiUrl: undefined },
+    });
+  });
+
+  test('GIVEN every variable THEN each is read', () => {
+    const config = loadConfig(
+      {
+        MOTIF_SOUNDFONT: '/sf/x.sf3',
+        MOTIF_MODEL: '/m/model.onnx',
+        MOTIF_DEVICE: 'cpu',
+        MOTIF_THREADS: '2',
+        MOTIF_RENDER_WORKERS: '1',
+        MOTIF_DATA_DIR: '/var/motif',
+        MOTIF_DATABASE: '/db/motif.sqlite',
+        DISCORD_TOKEN: ' abc.def ',
+        DISCORD_APPLICATION_ID: '100000000000000001',
+        DISCORD_GUILD_ID: '200000000000000001',
+        DISCORD_API_URL: 'http://127.0.0.1:9999/api',
+      },
+      2,
+    );
+    assert.ok(config.ok);
+    assert.equal(config.value.device, 'cpu');
+    assert.equal(config.value.threads, 2);
+    assert.equal(config.value.renderWorkers, 1);
+    assert.equal(config.value.dataDir, '/var/motif');
+    assert.equal(config.value.databasePath, '/db/motif.sqlite');
+    assert.deepEqual(config.value.discord, {
+      token: 'abc.def',
+      applicationId: '100000000000000001',
+      guildId: '200000000000000001',
+      apiUrl: 'http://127.0.0.1:9999/api',
+    });
+  });
+
+  test('GIVEN MOTIF_DATA_DIR only THEN the database sits inside it', () => {
+    const config = loadConfig({ MOTIF_DATA_DIR: '/srv/motif' }, 1);
+    assert.ok(config.ok);
+    assert.equal(config.value.databasePath, '/srv/motif/motif.sqlite');
+  });
+
+  for (const [variable, value, pattern] of [
+    ['MOTIF_DEVICE', 'tpu', /MOTIF_DEVICE must be one of/],
+    ['MOTIF_THREADS', '0', /MOTIF_THREADS/],
+    ['MOTIF_RENDER_WORKERS', 'many', /MOTIF_RENDER_WORKERS/],
+  ] as const) {
+    test(`GIVEN ${variable}=${value} THEN one message naming it`, () => {
+      const config = loadConfig({ [variable]: value }, 2);
+      assert.ok(!config.ok);
+      assert.match(config.error.message, pattern);
+    });
+  }
+});
+
+describe('requireDiscord', () => {
+  const discord = (values: Record<string, string>) => {
+    const config = loadConfig(values, 1);
+    assert.ok(config.ok);
+    return config.value.discord;
+  };
+
+  test('GIVEN no token and no application id THEN one message naming both and where to set them', () => {
+    const required = requireDiscord(discord({}));
+    assert.ok(!required.ok);
+    assert.match(
+      required.error.message,
+      /^DISCORD_TOKEN and DISCORD_APPLICATION_ID are not set: copy \.env\.example to \.env/,
+    );
+  });
+
+  test('GIVEN only the token THEN the application id is named', () => {
+    const required = requireDiscord(discord({ DISCORD_TOKEN: 't' }));
+    assert.ok(!required.ok);
+    assert.match(required.error.message, /^DISCORD_APPLICATION_ID is not set/);
+  });
+
+  test('GIVEN a bad application id, guild id and API URL THEN each is named in one message', () => {
+    const required = requireDiscord(
+      discord({
+        DISCORD_TOKEN: 't',
+        DISCORD_APPLICATION_ID: 'motif',
+        DISCORD_GUILD_ID: '12',
+        DISCORD_API_URL: 'ftp://x',
+      }),
+    );
+    assert.ok(!required.ok);
+    assert.match(required.error.message, /DISCORD_APPLICATION_ID must be a Discord id/);
+    assert.match(required.error.message, /DISCORD_GUILD_ID must be a Discord id/);
+    assert.match(required.error.message, /DISCORD_API_URL must be an http\(s\) URL/);
+  });
+
+  test('GIVEN a token and application id THEN they are returned, guild and API URL optional', () => {
+    const required = requireDiscord(discord({ DISCORD_TOKEN: 't', DISCORD_APPLICATION_ID: '100000000000000001' }));
+    assert.deepEqual(required, {
+      ok: true,
+      value: { token: 't', applicationId: '100000000000000001', guildId: undefined, apiUrl: undefined },
+    });
+  });
+});
