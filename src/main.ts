@@ -1,7 +1,8 @@
 /**
  * `npm start`: Motif's composition root. Reads the configuration once (.env, then the environment), builds every
- * part (database, job queue, model session, render pool, inference service, bot), wires them, warms up, and
- * runs until SIGINT or SIGTERM, when it stops taking requests, lets jobs in flight finish and reply, and exits.
+ * part (database, job queue, model session, render pool, inference service, voice players, bot), wires them, warms
+ * up, and runs until SIGINT or SIGTERM, when every player leaves its voice channel, it stops taking requests, lets
+ * jobs in flight finish and reply, and exits.
  *
  * It refuses to start, with one line saying what to fix and exit code 2, when a setting is missing or wrong or
  * the model, the soundfont or the database cannot be opened.
@@ -14,12 +15,17 @@ import { createRenderPool, type RenderPool } from './audio/render-pool.ts';
 import { SoundfontError } from './audio/soundfont.ts';
 import { createBot, type Bot } from './bot/bot.ts';
 import { createGuildSettingsStore } from './bot/guild-settings.ts';
+import { createClipArchive } from './commands/clip-archive.ts';
 import { loadConfig, requireDiscord } from './config.ts';
+import { createClipStore } from './db/clip-store.ts';
 import { openDatabase } from './db/database.ts';
 import { createInferenceService } from './inference/inference-service.ts';
 import { createJobQueue } from './inference/job-queue.ts';
 import { ModelLoadError, createModelSession, type ModelSession } from './inference/model-session.ts';
 import { providerUnavailableReason } from './inference/provider-preflight.ts';
+import { createTasteReader } from './taste/taste-reader.ts';
+import { PlayerRegistry } from './voice/player-registry.ts';
+import { createVoiceControls } from './voice/voice-controls.ts';
 
 /** A setting or file the person running Motif must fix: printed as one line, exit code 2. */
 class StartupError extends Error {
@@ -83,11 +89,12 @@ async function main(): Promise<void> {
     const renderPool: RenderPool = pool.value;
 
     const queue = createJobQueue(db, { ...QUEUE_LIMITS, concurrency: BATCH_SIZE });
+    const clipsDir = join(config.dataDir, 'clips');
     const service = createInferenceService({
       queue,
       session,
       renderPool,
-      dataDir: join(config.dataDir, 'clips'),
+      dataDir: clipsDir,
       batchSize: BATCH_SIZE,
       log,
     });
@@ -96,16 +103,39 @@ async function main(): Promise<void> {
     });
     await service.warmUp();
 
+    // The clips table: every finished clip, every press, "for me", and the retention of clip files.
+    const store = createClipStore(db, { dataDir: clipsDir });
+    const taste = createTasteReader(db);
+    const archive = createClipArchive({ service, store, taste, log });
+    cleanups.push(() => {
+      archive.stop();
+    });
+    await archive.start();
+
+    // Voice: one player per guild, made when first needed; the radio composes with the same service.
+    const players = new PlayerRegistry({ log });
+    const voiceControls = createVoiceControls({ registry: players, service, log });
+
     bot = createBot({
       token: discord.value.token,
       applicationId: discord.value.applicationId,
       apiUrl: discord.value.apiUrl,
       service,
       settings: createGuildSettingsStore(db),
+      clips: archive.clips,
+      feedback: archive.feedback,
+      onClipPosted: archive.onClipPosted,
+      defaultStyle: archive.defaultStyle,
+      userData: { store, taste },
+      voiceControls,
       log,
     });
     const running = bot;
     cleanups.push(() => running.stop({ drain: () => service.stop({ graceMs: STOP_GRACE_MS }) }));
+    // First to run on the way out (cleanups run in reverse): every player leaves while the gateway is still up.
+    cleanups.push(() => {
+      players.destroyAll();
+    });
     try {
       await running.start(AbortSignal.timeout(60_000));
     } catch (error) {

@@ -17,6 +17,9 @@ export interface ClipOptions {
   readonly bitrate?: number | undefined;
   /** Integrated loudness target (default -16 LUFS). */
   readonly targetLufs?: number | undefined;
+  /** Mastering fades (default 10 ms in, 300 ms out); a radio segment has none at its end. */
+  readonly fadeInMs?: number | undefined;
+  readonly fadeOutMs?: number | undefined;
   readonly pianoRollWidth?: number | undefined;
   readonly pianoRollHeight?: number | undefined;
 }
@@ -36,7 +39,11 @@ export function renderClipInWorker(
   };
   const raw = synthesizer.render(score, { isCancelled });
   const renderMs = lap();
-  const mastered = master(raw, options.targetLufs === undefined ? {} : { targetLufs: options.targetLufs });
+  const mastered = master(raw, {
+    ...(options.targetLufs === undefined ? {} : { targetLufs: options.targetLufs }),
+    ...(options.fadeInMs === undefined ? {} : { fadeInMs: options.fadeInMs }),
+    ...(options.fadeOutMs === undefined ? {} : { fadeOutMs: options.fadeOutMs }),
+  });
   const masterMs = lap();
   const ogg = encodeOggOpus(mastered.audio, {
     title: score.title,

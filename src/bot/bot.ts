@@ -5,7 +5,11 @@
  */
 import { Events, type Client, type Interaction } from 'discord.js';
 
-import { allCommands } from '../commands/all-commands.ts';
+import { allCommands, type UserDataOptions } from '../commands/all-commands.ts';
+import type { ComposeCommandOptions } from '../commands/compose.ts';
+import { recentJobClips } from '../commands/recent-clips.ts';
+import type { VoiceCommandsOptions } from '../commands/voice-command-options.ts';
+import { createVoicePlayback } from '../commands/voice-playback.ts';
 import type { InferenceService } from '../inference/inference-service.ts';
 import { createClipButtons } from './clip-buttons.ts';
 import { createJobResultClipLookup } from './clip-lookup.ts';
@@ -27,10 +31,19 @@ export interface BotOptions {
   readonly clips?: ClipLookup | undefined;
   /** 👍, 👎, ▶, 🔁, ➕ and new tracks, as events of whoever pressed. */
   readonly feedback?: FeedbackSink | undefined;
-  /** ▶ plays in voice; without it ▶ says voice playback is not available yet. */
+  /** ▶ plays in voice; without it ▶ says voice playback is not available yet (or plays through `voiceControls`). */
   readonly voice?: VoicePlayback | undefined;
-  /** The style when /compose names none (a "for me" blend); pop by default. */
-  readonly defaultStyle?: ((userId: string) => string) | undefined;
+  /**
+   * src/voice's controls (wired by src/main.ts): /play, /skip, /stop, /leave, /nowplaying, /radio, the radio's
+   * 👍 / 👎, and ▶ when `voice` is not given. Without them there are no voice commands.
+   */
+  readonly voiceControls?: VoiceCommandsOptions['controls'] | undefined;
+  /** The style when /compose names none (a "for me" blend, with a line saying why); pop by default. */
+  readonly defaultStyle?: ComposeCommandOptions['defaultStyle'];
+  /** The clips table and taste behind /recommend, /history, /taste, /export-me, /forget-me (absent: no such commands). */
+  readonly userData?: UserDataOptions | undefined;
+  /** A finished clip's message was posted (the clips table notes its id). */
+  readonly onClipPosted?: ((clipId: string, messageId: string) => void) | undefined;
   readonly log: (line: string) => void;
   /** Least time between two progress edits of one message; default 1000 ms. */
   readonly minEditGapMs?: number | undefined;
@@ -67,8 +80,22 @@ export function createBot(options: BotOptions): Bot {
     service,
     log,
     minEditGapMs: options.minEditGapMs,
+    onClipPosted: options.onClipPosted,
   });
   const clips = options.clips ?? createJobResultClipLookup(service);
+  const voice: VoiceCommandsOptions | undefined =
+    options.voiceControls === undefined
+      ? undefined
+      : {
+          controls: options.voiceControls,
+          settings,
+          clips,
+          recentClips: recentJobClips(service),
+          feedback: options.feedback,
+          defaultStyle: options.defaultStyle,
+          member: (guildId, userId) => client.guilds.cache.get(guildId)?.members.cache.get(userId),
+          log,
+        };
   const commands = [
     ...allCommands({
       service,
@@ -76,6 +103,8 @@ export function createBot(options: BotOptions): Bot {
       settings,
       defaultStyle: options.defaultStyle,
       seed: options.seed,
+      userData: options.userData,
+      voice,
     }),
     ...(options.extraCommands ?? []),
   ];
@@ -87,10 +116,13 @@ export function createBot(options: BotOptions): Bot {
       clips,
       settings,
       feedback: options.feedback,
-      voice: options.voice,
+      voice: options.voice ?? (voice === undefined ? undefined : createVoicePlayback(voice)),
       log,
       seed: options.seed,
-    }).concat(options.extraComponents ?? []),
+    }).concat(
+      commands.flatMap((command) => command.components ?? []),
+      options.extraComponents ?? [],
+    ),
     log,
   });
   const onInteraction = (interaction: Interaction): void => {

@@ -55,6 +55,7 @@ export function createClipButtons(options: ClipButtonsOptions): ComponentHandler
     kind: FeedbackKind,
     clipId: string,
     clip: ClipRecord | undefined,
+    jobId?: string,
   ): void => {
     const sink = options.feedback;
     if (sink === undefined) return;
@@ -65,6 +66,7 @@ export function createClipButtons(options: ClipButtonsOptions): ComponentHandler
       channelId: interaction.channelId,
       clipId,
       clip,
+      ...(jobId === undefined ? {} : { jobId }),
       at: clock(),
     };
     // Feedback never blocks or breaks the answer to the press.
@@ -87,8 +89,11 @@ export function createClipButtons(options: ClipButtonsOptions): ComponentHandler
       ensureAllowedChannel(settings, interaction);
       const clip = await findClip(clipId);
       const request = build(clip, interaction);
-      await startJob(options, interaction, request);
-      report(interaction, kind, clipId, clip);
+      await startJob(options, interaction, request, {
+        onQueued: (job) => {
+          report(interaction, kind, clipId, clip, job.id);
+        },
+      });
     },
   });
 

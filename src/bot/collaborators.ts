@@ -22,10 +22,22 @@ export interface ClipLookup {
   find(clipId: string): ClipRecord | undefined | Promise<ClipRecord | undefined>;
 }
 
-export const FEEDBACK_KINDS = ['like', 'dislike', 'play', 'variation', 'extend', 'regenerate'] as const;
+export const FEEDBACK_KINDS = [
+  'like',
+  'dislike',
+  'play',
+  'skip',
+  'variation',
+  'extend',
+  'regenerate',
+  'radio-listen',
+] as const;
 export type FeedbackKind = (typeof FEEDBACK_KINDS)[number];
 
-/** Someone did something with a clip (pressed 👍, 👎, ▶, 🔁, ➕ or regenerated a track). */
+/**
+ * Someone did something with a clip (pressed 👍, 👎, ▶, 🔁, ➕, regenerated a track, /skip), or listened to a radio
+ * segment ('radio-listen', with the seconds heard in `value`).
+ */
 export interface FeedbackEvent {
   readonly kind: FeedbackKind;
   /** Who pressed: the author of the event, whoever owns the clip. */
@@ -35,6 +47,13 @@ export interface FeedbackEvent {
   readonly clipId: string;
   /** The clip, when the lookup still knows it (its style mix, mood, tempo, instruments are in `meta.request`). */
   readonly clip: ClipRecord | undefined;
+  /** Seconds listened, for 'radio-listen'; absent otherwise. */
+  readonly value?: number | undefined;
+  /**
+   * The job the press queued (variation, extend, regenerate): reported as soon as it is queued, before it can
+   * finish, so the clips table can note `clipId` as the new clip's parent.
+   */
+  readonly jobId?: string | undefined;
   /** ms since the epoch. */
   readonly at: number;
 }

@@ -16,6 +16,8 @@ export interface BotCommand {
   /** Throws UserError for what the user got wrong; the dispatcher answers every throw. */
   execute(interaction: ChatInputCommandInteraction): Promise<void>;
   autocomplete?(interaction: AutocompleteInteraction): Promise<void>;
+  /** The buttons and selects of the command's own replies (/history's pages, /forget-me's confirm). */
+  readonly components?: readonly ComponentHandler[] | undefined;
 }
 
 export type ComponentInteraction = ButtonInteraction | StringSelectMenuInteraction;

@@ -34,6 +34,8 @@ export interface JobRepliesOptions {
   /** Least time between two progress edits of one message; default 1000 ms. */
   readonly minEditGapMs?: number | undefined;
   readonly clock?: (() => number) | undefined;
+  /** The message that carries a finished clip was posted (or the interaction's response became it). */
+  readonly onClipPosted?: ((clipId: string, messageId: string) => void) | undefined;
 }
 
 export interface JobReplyTarget {
@@ -41,6 +43,8 @@ export interface JobReplyTarget {
   readonly deferred: Promise<unknown>;
   /** The interaction's attachment_size_limit. */
   readonly attachmentSizeLimit: number;
+  /** A line shown under the progress and the finished clip ("for you: …"). */
+  readonly note?: string | undefined;
 }
 
 export interface JobReplies {
@@ -64,6 +68,7 @@ interface Tracked {
   readonly channelId: string | null;
   readonly token: string | null;
   readonly attachmentSizeLimit: number;
+  readonly note: string | undefined;
   /** Every edit is chained here, so they go out in order. */
   chain: Promise<void>;
   /** When the last progress edit was scheduled (or the deferral), for the next one's timer. */
@@ -99,17 +104,24 @@ export function createJobReplies(options: JobRepliesOptions): JobReplies {
     // A job this process did not submit (recovered after a restart, or queued by another process).
     const job = service.status(jobId)?.job;
     if (job === undefined || (job.interactionToken === null && job.channelId === null)) return undefined;
-    const tracked = newTracked(job, Promise.resolve(), DEFAULT_ATTACHMENT_LIMIT, 0);
+    const tracked = newTracked(job, Promise.resolve(), DEFAULT_ATTACHMENT_LIMIT, 0, undefined);
     jobs.set(jobId, tracked);
     return tracked;
   };
 
-  const newTracked = (job: JobRecord, ready: Promise<unknown>, limit: number, lastEditAt: number): Tracked => ({
+  const newTracked = (
+    job: JobRecord,
+    ready: Promise<unknown>,
+    limit: number,
+    lastEditAt: number,
+    note: string | undefined,
+  ): Tracked => ({
     jobId: job.id,
     userId: job.userId,
     channelId: job.channelId,
     token: job.interactionToken,
     attachmentSizeLimit: limit,
+    note,
     chain: ready.then(
       () => undefined,
       (error: unknown) => {
@@ -141,7 +153,7 @@ export function createJobReplies(options: JobRepliesOptions): JobReplies {
       if (tracked.settled) return;
       tracked.lastSentAt = clock();
       await webhook(token).editMessage('@original', {
-        content: progressText(progress),
+        content: withNote(progressText(progress), tracked.note),
         allowedMentions: { parse: [] },
       });
     });
@@ -177,28 +189,31 @@ export function createJobReplies(options: JobRepliesOptions): JobReplies {
     });
   };
 
-  /** Edits the original response, or posts to the channel (mentioning only the owner) when the token is gone. */
+  /**
+   * Edits the original response, or posts to the channel (mentioning only the owner) when the token is gone.
+   * Resolves with the id of the message that now says it, if any.
+   */
   const deliver = async (
     tracked: Tracked,
     message: ClipMessage | { content: string },
     tokenExpired: boolean,
-  ): Promise<void> => {
+  ): Promise<string | undefined> => {
     const full = { embeds: [], components: [], files: [], ...message };
     if (tracked.token !== null && !tokenExpired) {
       try {
-        await webhook(tracked.token).editMessage('@original', {
+        const edited = await webhook(tracked.token).editMessage('@original', {
           ...full,
           attachments: [],
           allowedMentions: { parse: [] },
         });
-        return;
+        return edited.id;
       } catch (error) {
         if (!(error instanceof DiscordAPIError) || typeof error.code !== 'number' || !WEBHOOK_GONE.has(error.code))
           throw error;
         log(`job ${tracked.jobId}: its interaction is gone (${error.message}); posting to the channel instead`);
       }
     }
-    if (tracked.channelId === null) return;
+    if (tracked.channelId === null) return undefined;
     const channel = await client.channels.fetch(tracked.channelId);
     if (channel === null || !channel.isSendable()) throw new Error(`channel ${tracked.channelId} cannot be posted to`);
     const options: MessageCreateOptions = {
@@ -208,7 +223,8 @@ export function createJobReplies(options: JobRepliesOptions): JobReplies {
         : `<@${tracked.userId}> ${message.content}`,
       allowedMentions: { parse: [], users: [tracked.userId] },
     };
-    await channel.send(options);
+    const sent = await channel.send(options);
+    return sent.id;
   };
 
   const onFinished = (finished: FinishedJob): void => {
@@ -227,25 +243,32 @@ export function createJobReplies(options: JobRepliesOptions): JobReplies {
         tookMs: (job.finishedAt ?? clock()) - job.createdAt,
         attachmentSizeLimit: tracked.attachmentSizeLimit,
       });
-      await deliver(tracked, message, finished.tokenExpired);
+      const messageId = await deliver(
+        tracked,
+        { ...message, content: withNote(message.content, tracked.note) },
+        finished.tokenExpired,
+      );
+      if (messageId !== undefined) options.onClipPosted?.(job.id, messageId);
     });
   };
 
   const onFailed = (failed: FailedJob): void => {
     log(`job ${failed.job.id} (${failed.job.kind}, user ${failed.job.userId}) failed: ${failed.error}`);
-    settle(failed.job.id, (tracked) =>
-      deliver(
+    settle(failed.job.id, async (tracked) => {
+      await deliver(
         tracked,
         {
           content: `Sorry, I could not make this piece. If it keeps happening, tell the bot's owner job id \`${failed.job.id}\`.`,
         },
         false,
-      ),
-    );
+      );
+    });
   };
 
   const onCancelled = (cancelled: CancelledJob): void => {
-    settle(cancelled.job.id, (tracked) => deliver(tracked, { content: '🚫 Cancelled.' }, false));
+    settle(cancelled.job.id, async (tracked) => {
+      await deliver(tracked, { content: '🚫 Cancelled.' }, false);
+    });
   };
 
   service.on('progress', onProgress);
@@ -259,7 +282,7 @@ export function createJobReplies(options: JobRepliesOptions): JobReplies {
 
   return {
     track(job, target, first) {
-      const tracked = newTracked(job, target.deferred, target.attachmentSizeLimit, clock());
+      const tracked = newTracked(job, target.deferred, target.attachmentSizeLimit, clock(), target.note);
       jobs.set(job.id, tracked);
       onProgress(first);
     },
@@ -276,6 +299,10 @@ export function createJobReplies(options: JobRepliesOptions): JobReplies {
       await idle();
     },
   };
+}
+
+function withNote(content: string, note: string | undefined): string {
+  return note === undefined || note === '' ? content : `${content}\n${note}`;
 }
 
 function describe(error: unknown): string {

@@ -20,10 +20,18 @@ export interface StartJobContext {
   readonly replies: Pick<JobReplies, 'track'>;
 }
 
+export interface StartJobOptions {
+  /** Called once the job is queued, before the deferral (so before the job can finish). */
+  readonly onQueued?: ((job: JobRecord) => void) | undefined;
+  /** A line the job's message shows under its progress and its clip ("for you: jazz 60%, lofi 40% …"). */
+  readonly note?: string | undefined;
+}
+
 export async function startJob(
   context: StartJobContext,
   interaction: JobInteraction,
   request: JobRequest,
+  options: StartJobOptions = {},
 ): Promise<JobRecord> {
   const submitted = context.service.submit({
     userId: interaction.user.id,
@@ -36,10 +44,11 @@ export async function startJob(
     const { code, message } = submitted.error;
     throw new UserError({ code, message: code === 'bad-request' ? `I cannot make that: ${message}` : message });
   }
+  options.onQueued?.(submitted.job);
   const deferred = interaction.deferReply();
   context.replies.track(
     submitted.job,
-    { deferred, attachmentSizeLimit: uploadLimit(interaction.attachmentSizeLimit) },
+    { deferred, attachmentSizeLimit: uploadLimit(interaction.attachmentSizeLimit), note: options.note },
     context.service.status(submitted.job.id)?.progress ?? {
       jobId: submitted.job.id,
       userId: submitted.job.userId,

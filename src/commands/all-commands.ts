@@ -1,16 +1,35 @@
 import type { BotCommand } from '../bot/command.ts';
 import { createCancelCommand } from './cancel.ts';
 import { createComposeCommand, type ComposeCommandOptions } from './compose.ts';
+import { createExportMeCommand } from './export-me.ts';
+import { createForgetMeCommand } from './forget-me.ts';
 import { createHelpCommand } from './help.ts';
+import { createHistoryCommand } from './history.ts';
 import { createQueueCommand } from './queue.ts';
+import { createRecommendCommand } from './recommend.ts';
 import { createSettingsCommand } from './settings.ts';
 import { createStylesCommand } from './styles.ts';
+import { createTasteCommand } from './taste.ts';
+import type { VoiceCommandsOptions } from './voice-command-options.ts';
+import { voiceCommands } from './voice-commands.ts';
 import type { GuildSettingsStore } from '../bot/guild-settings.ts';
+import type { ClipStore } from '../db/clip-store.ts';
 import type { InferenceService } from '../inference/inference-service.ts';
+import type { TasteReader } from '../taste/taste-reader.ts';
+
+/** The clips table and the taste reader, for /recommend, /history, /taste, /export-me and /forget-me. */
+export interface UserDataOptions {
+  readonly store: Pick<ClipStore, 'get' | 'listForUser' | 'exportUser' | 'forgetUser'>;
+  readonly taste: Pick<TasteReader, 'recommend' | 'profile'>;
+}
 
 export interface CommandsOptions extends ComposeCommandOptions {
   readonly service: Pick<InferenceService, 'submit' | 'status' | 'statusForUser' | 'cancel'>;
   readonly settings: GuildSettingsStore;
+  /** Without it the five user-data commands are left out (a bot with no clips table). */
+  readonly userData?: UserDataOptions | undefined;
+  /** Without it /play, /skip, /stop, /leave, /nowplaying and /radio are left out (a bot that does not play in voice). */
+  readonly voice?: VoiceCommandsOptions | undefined;
 }
 
 /** Every slash command, as the bot dispatches them and `npm run register` deploys them. */
@@ -22,6 +41,19 @@ export function allCommands(options: CommandsOptions): BotCommand[] {
     createCancelCommand(options),
     createHelpCommand(),
     createSettingsCommand(options),
+    ...(options.userData === undefined ? [] : userDataCommands(options, options.userData)),
+    ...(options.voice === undefined ? [] : voiceCommands(options.voice)),
+  ];
+}
+
+function userDataCommands(options: CommandsOptions, userData: UserDataOptions): BotCommand[] {
+  const { store, taste } = userData;
+  return [
+    createRecommendCommand({ ...options, taste }),
+    createHistoryCommand({ store, settings: options.settings }),
+    createTasteCommand({ taste }),
+    createExportMeCommand({ store }),
+    createForgetMeCommand({ service: options.service, store }),
   ];
 }
 
@@ -34,5 +66,26 @@ export function commandData(): BotCommand['data'][] {
     service: { submit: unused, status: unused, statusForUser: unused, cancel: unused },
     replies: { track: unused },
     settings: { get: unused, update: unused },
+    userData: {
+      store: { get: unused, listForUser: unused, exportUser: unused, forgetUser: unused },
+      taste: { recommend: unused, profile: unused },
+    },
+    voice: {
+      controls: {
+        play: unused,
+        skip: unused,
+        stop: unused,
+        leave: unused,
+        nowPlaying: unused,
+        radio: unused,
+        radioVote: unused,
+        player: unused,
+      },
+      settings: { get: unused },
+      clips: { find: unused },
+      recentClips: unused,
+      member: unused,
+      log: unused,
+    },
   }).map((command) => command.data);
 }

@@ -33,10 +33,19 @@ export interface ComposeCommandOptions {
   readonly service: Pick<InferenceService, 'submit' | 'status'>;
   readonly replies: Pick<JobReplies, 'track'>;
   readonly settings: Pick<GuildSettingsStore, 'get'>;
-  /** The style when neither the option nor the prompt names one ("for me" blends plug in here); pop by default. */
-  readonly defaultStyle?: ((userId: string) => string) | undefined;
+  /**
+   * The style when neither the option nor the prompt names one ("for me" blends plug in here), with an optional
+   * line the job's message shows; pop by default.
+   */
+  readonly defaultStyle?: ((userId: string, guildId: string | null) => string | DefaultStyle) | undefined;
   /** A fresh seed when none is given; crypto-random by default. */
   readonly seed?: (() => number) | undefined;
+}
+
+/** A default style and the line that says why it was chosen ("🎯 For you: jazz 60%, lofi 40% — because …"). */
+export interface DefaultStyle {
+  readonly style: string;
+  readonly note?: string | undefined;
 }
 
 export function createComposeCommand(options: ComposeCommandOptions): BotCommand {
@@ -106,7 +115,11 @@ export function createComposeCommand(options: ComposeCommandOptions): BotCommand
     async execute(interaction) {
       ensureAllowedChannel(options.settings, interaction);
       const input = composeInput(interaction);
-      const parsed = parseComposeRequest(input, { style: defaultStyle(interaction.user.id), seed });
+      // Only asked for when needed: "for me" reads the person's history.
+      const chosen =
+        (input.style ?? '').trim() === '' ? defaultStyle(interaction.user.id, interaction.guildId) : undefined;
+      const fallback = typeof chosen === 'string' ? { style: chosen } : chosen;
+      const parsed = parseComposeRequest(input, { style: fallback?.style ?? 'pop', seed });
       if (!parsed.ok) {
         const message = capitalise(parsed.error.message);
         throw new UserError({ code: parsed.error.code, message: message.endsWith('.') ? message : `${message}.` });
@@ -122,7 +135,7 @@ export function createComposeCommand(options: ComposeCommandOptions): BotCommand
         }
         request = { ...request, lengthSeconds: max };
       }
-      await startJob(options, interaction, composeJobRequest(request));
+      await startJob(options, interaction, composeJobRequest(request), { note: fallback?.note });
     },
 
     async autocomplete(interaction) {

@@ -8,6 +8,7 @@ export const HELP_TEXT = [
   '',
   '`/compose` a new piece: style (or a mix like `lofi:0.6,jazz:0.4`), mood, tempo, key, length, seed, instruments, or a prompt in words.',
   '`/styles` the styles, each in one line · `/queue` your pieces · `/cancel` stop one · `/settings` (Manage Server) channels, longest length, voice.',
+  '`/recommend` three ideas from your taste · `/history` your clips, to hear or play again · `/taste` your taste as a picture · `/export-me` your data as a file · `/forget-me` delete it all. `/compose` with no style makes your own mix.',
   '',
   'Under each piece: ▶ play it in your voice channel, 🔁 a variation, ➕ what comes next, a new melody/chords/bass/drums, 👍 / 👎. Anyone may press them; what you make is yours.',
   '',

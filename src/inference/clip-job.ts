@@ -56,7 +56,15 @@ export interface PreparedClip {
   readonly keepFrom: number | undefined;
   readonly barOffset: number;
   readonly generate: GenerateRequest;
+  /** This clip's render options, over the service's (a radio segment's fades: SEAMLESS_CLIP). */
+  readonly clip?: ClipOptions | undefined;
 }
+
+/**
+ * How a radio segment is rendered: the mastering's 300 ms fade-out would be a dip at every hand-over to the next
+ * segment, so there is none; the fade-in is the shortest that still starts the clip from zero (no click).
+ */
+export const SEAMLESS_CLIP: ClipOptions = { fadeInMs: 1, fadeOutMs: 0 };
 
 export function prepareCompose(request: ComposeRequest, context: PrepareContext): PreparedClip {
   return prepared(context, {
@@ -189,7 +197,8 @@ export async function finishClip(
     ...(job.title === undefined ? {} : { title: job.title }),
   });
   const arrangedAt = performance.now();
-  const clip = await context.renderPool.renderClip(score, context.clip, context.signal);
+  const options = job.clip === undefined ? context.clip : { ...context.clip, ...job.clip };
+  const clip = await context.renderPool.renderClip(score, options, context.signal);
   const renderedAt = performance.now();
 
   const meta: ClipMeta = {

@@ -11,6 +11,7 @@ import {
   prepareExtension,
   prepareRegeneration,
   prepareVariation,
+  SEAMLESS_CLIP,
   type ParentClip,
   type PrepareContext,
   type PreparedClip,
@@ -30,6 +31,8 @@ export interface ComposeJobRequest {
   readonly seed: number;
   /** Role → GM program (drums: GM kit). */
   readonly instruments: Readonly<Record<string, number>>;
+  /** A radio segment: rendered to join the next one without a dip (see SEAMLESS_CLIP). */
+  readonly seamless?: boolean | undefined;
 }
 
 export interface VariationJobRequest {
@@ -46,6 +49,8 @@ export interface ExtensionJobRequest {
   readonly seed: number;
   /** Length of the new part; the parent's length when absent. */
   readonly lengthSeconds?: number | undefined;
+  /** A radio segment: rendered to join the next one without a dip (see SEAMLESS_CLIP). */
+  readonly seamless?: boolean | undefined;
 }
 
 export interface RegenerateJobRequest {
@@ -59,13 +64,14 @@ export type JobRequest = ComposeJobRequest | VariationJobRequest | ExtensionJobR
 
 /** A stored job request made ready to run. */
 export type ParsedJobRequest =
-  | { readonly kind: 'compose'; readonly request: ComposeRequest }
+  | { readonly kind: 'compose'; readonly request: ComposeRequest; readonly seamless: boolean }
   | { readonly kind: 'variation'; readonly parent: ParentClip; readonly strength: number; readonly seed: number }
   | {
       readonly kind: 'extension';
       readonly parent: ParentClip;
       readonly seed: number;
       readonly lengthSeconds: number | undefined;
+      readonly seamless: boolean;
     }
   | { readonly kind: 'regenerate'; readonly parent: ParentClip; readonly track: GridTrack; readonly seed: number };
 
@@ -117,7 +123,9 @@ export function parseJobRequest(value: unknown): JobRequestResult {
       if (length !== undefined && (typeof length !== 'number' || !(length > 0 && length <= 600))) {
         return bad('lengthSeconds must be a number of seconds');
       }
-      return { ok: true, value: { kind: 'extension', parent: parent.value, seed, lengthSeconds: length } };
+      const seamless = parseSeamless(value['seamless']);
+      if (seamless === undefined) return bad('seamless must be true or false');
+      return { ok: true, value: { kind: 'extension', parent: parent.value, seed, lengthSeconds: length, seamless } };
     }
     case 'regenerate': {
       const parent = parseParent(value['parent']);
@@ -144,11 +152,11 @@ export function prepareJobRequest(value: unknown, context: PrepareContext): Prep
   try {
     switch (request.kind) {
       case 'compose':
-        return { ok: true, value: prepareCompose(request.request, context) };
+        return { ok: true, value: seamlessIf(request.seamless, prepareCompose(request.request, context)) };
       case 'variation':
         return { ok: true, value: prepareVariation(request.parent, request, context) };
       case 'extension':
-        return { ok: true, value: prepareExtension(request.parent, request, context) };
+        return { ok: true, value: seamlessIf(request.seamless, prepareExtension(request.parent, request, context)) };
       case 'regenerate':
         return { ok: true, value: prepareRegeneration(request.parent, request, context) };
     }
@@ -171,6 +179,8 @@ function parseCompose(value: Record<string, unknown>): JobRequestResult {
     if (number !== undefined && typeof number !== 'number') return bad(`${field} must be a number`);
   }
   if (value['lengthSeconds'] === undefined) return bad('lengthSeconds is missing');
+  const seamless = parseSeamless(value['seamless']);
+  if (seamless === undefined) return bad('seamless must be true or false');
   if (value['seed'] === undefined) return bad('seed is missing');
   const parsed = parseComposeRequest(
     {
@@ -186,7 +196,7 @@ function parseCompose(value: Record<string, unknown>): JobRequestResult {
     { style: '', seed: () => 0 },
   );
   if (!parsed.ok) return bad(parsed.error.message);
-  return { ok: true, value: { kind: 'compose', request: parsed.value } };
+  return { ok: true, value: { kind: 'compose', request: parsed.value, seamless } };
 }
 
 /** Overrides as parseInstruments reads them ("melody=73,drums=jazz"): programs by number, kits by name. */
@@ -211,6 +221,16 @@ function parseParent(value: unknown): { ok: true; value: ParentClip } | { ok: fa
   const parsed = parseClipMeta(value);
   if (!parsed.ok) return bad(`its parent clip is ${parsed.error.message}`);
   return { ok: true, value: { meta: parsed.value, grid: parsed.grid } };
+}
+
+/** A radio segment's render: no fade-out, the shortest fade-in. */
+function seamlessIf(seamless: boolean, prepared: PreparedClip): PreparedClip {
+  return seamless ? { ...prepared, clip: SEAMLESS_CLIP } : prepared;
+}
+
+function parseSeamless(value: unknown): boolean | undefined {
+  if (value === undefined) return false;
+  return typeof value === 'boolean' ? value : undefined;
 }
 
 function parseSeed(value: unknown): number | undefined {

@@ -132,6 +132,11 @@ export class RadioStation extends EventEmitter<RadioEvents> {
     return this.#chain.stream;
   }
 
+  /** Where playback is in the radio's stream, ms (the player's position). */
+  get positionMs(): number {
+    return this.#position();
+  }
+
   /** Audio made so far, ms. */
   get bufferedUntilMs(): number {
     return this.#chain.durationMs;
@@ -236,7 +241,7 @@ export class RadioStation extends EventEmitter<RadioEvents> {
       from = anchor;
     }
     return {
-      request: { kind: 'extension', parent: from.meta, seed: this.#seed(), lengthSeconds: seconds },
+      request: { kind: 'extension', parent: from.meta, seed: this.#seed(), lengthSeconds: seconds, seamless: true },
       origin: { kind: 'extension', from: from.index },
     };
   }

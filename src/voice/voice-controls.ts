@@ -60,6 +60,8 @@ export interface VoiceControls {
   nowPlaying(guildId: string): { view: NowPlayingView; text: string };
   radio(input: RadioInput): VoiceResult<RadioStation>;
   radioVote(guildId: string, userId: string, vote: RadioVote): VoiceResult<RadioSegment>;
+  /** The guild's player, if there is one (a now-playing message follows its stateChange events). */
+  player(guildId: string): GuildPlayer | undefined;
 }
 
 export function createVoiceControls(options: VoiceControlsOptions): VoiceControls {
@@ -156,10 +158,15 @@ export function createVoiceControls(options: VoiceControlsOptions): VoiceControl
       if (segment === undefined) return voiceError('no-radio', 'The radio has not started playing yet.');
       return voiceOk(segment);
     },
+
+    player: (guildId) => registry.get(guildId),
   };
 }
 
-/** The radio's first segment: a compose request in the style, `segmentSeconds` long, with a random seed. */
+/**
+ * The radio's first segment: a compose request in the style, `segmentSeconds` long, with a random seed, rendered
+ * seamless (no fade-out) so that the next segment joins it without a dip.
+ */
 export function radioFirstRequest(
   style: string,
   mood: string | undefined,
@@ -168,5 +175,5 @@ export function radioFirstRequest(
 ): VoiceResult<ComposeJobRequest> {
   const parsed = parseComposeRequest({ style, mood, length: segmentSeconds, seed }, { style, seed: () => seed });
   if (!parsed.ok) return voiceError('radio-failed', parsed.error.message);
-  return voiceOk(composeJobRequest(parsed.value));
+  return voiceOk({ ...composeJobRequest(parsed.value), seamless: true });
 }

@@ -14,12 +14,17 @@ import { createRenderPool, type RenderPool } from '../../src/audio/render-pool.t
 import { createBot, type Bot, type BotOptions } from '../../src/bot/bot.ts';
 import { deployCommands } from '../../src/bot/deploy-commands.ts';
 import { createGuildSettingsStore } from '../../src/bot/guild-settings.ts';
+import { createClipArchive, type ClipArchive } from '../../src/commands/clip-archive.ts';
+import { createClipStore, type ClipStore } from '../../src/db/clip-store.ts';
 import { openDatabase } from '../../src/db/database.ts';
 import { parseClipMeta, type ClipMeta } from '../../src/inference/clip-meta.ts';
 import type { Grid } from '../../src/inference/grid.ts';
 import { createInferenceService, type InferenceService } from '../../src/inference/inference-service.ts';
 import { createJobQueue } from '../../src/inference/job-queue.ts';
 import { createModelSession, type ModelSession } from '../../src/inference/model-session.ts';
+import { createTasteReader, type TasteReader } from '../../src/taste/taste-reader.ts';
+import { PlayerRegistry, type PlayerRegistryOptions } from '../../src/voice/player-registry.ts';
+import { createVoiceControls } from '../../src/voice/voice-controls.ts';
 import { createFakeDiscord, type FakeDiscord, type FakeDiscordOptions } from '../fake-discord/fake-discord.ts';
 import type { CommandOptionSpec } from '../fake-discord/interactions.ts';
 import type { FakeGuildOptions } from '../fake-discord/objects.ts';
@@ -67,14 +72,31 @@ export interface HarnessOptions {
   readonly slowModelMs?: number;
   /** Every model run fails with this error (a broken model file). */
   readonly modelFailure?: Error;
+  /** Clips per /history page (the store's default is 5). */
+  readonly historyPageSize?: number;
+  /** Voice as src/main.ts wires it: a player registry and voice controls on the harness's service. */
+  readonly voice?: {
+    readonly players?: PlayerRegistryOptions;
+    readonly radioSegmentSeconds?: number;
+    readonly radioLeadMs?: number;
+  };
 }
 
 export interface Harness {
   readonly fake: FakeDiscord;
   readonly bot: Bot;
   readonly service: InferenceService;
+  /** The clips table, the taste reader and their wiring, as src/main.ts builds them. */
+  readonly store: ClipStore;
+  readonly taste: TasteReader;
+  readonly archive: ClipArchive;
   readonly logs: string[];
   readonly dir: string;
+  /** The SQLite file (dir/motif.sqlite) and the clips' data directory (dir/clips). */
+  readonly databasePath: string;
+  readonly dataDir: string;
+  /** The guild players, with the `voice` option. */
+  readonly players: PlayerRegistry | undefined;
   /** Dispatches /name with options; resolves with the interaction id and the callback type. */
   command(
     name: string,
@@ -95,7 +117,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const fake =
     options.reuse?.fake ??
     (await createFakeDiscord({ token: TOKEN, applicationId: APP_ID, guilds: [GUILD], ...options.fake }));
-  const db = openDatabase({ path: join(dir, 'motif.sqlite') });
+  const databasePath = join(dir, 'motif.sqlite');
+  const dataDir = join(dir, 'clips');
+  const db = openDatabase({ path: databasePath });
   const queue = createJobQueue(db, { maxQueued: 50, perUser: 5, perGuild: 50, maxAttempts: 3, concurrency: 4 });
   let session: ModelSession | undefined;
   let renderPool: RenderPool | undefined;
@@ -124,21 +148,45 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
             },
           },
     renderPool,
-    dataDir: join(dir, 'clips'),
+    dataDir,
     batchSize: 4,
     idlePollMs: 50,
     sampling: options.steps === undefined ? undefined : { steps: options.steps },
     log: (line) => logs.push(line),
     ...(options.tokenLifetimeMs === undefined ? {} : { tokenLifetimeMs: options.tokenLifetimeMs }),
   });
+  const store = createClipStore(db, { dataDir, historyPageSize: options.historyPageSize });
+  const taste = createTasteReader(db);
+  const archive = createClipArchive({ service, store, taste, log: (line) => logs.push(line) });
+  await archive.start();
   if (options.startService !== false) service.start();
   const settings = createGuildSettingsStore(db);
+  const players =
+    options.voice === undefined
+      ? undefined
+      : new PlayerRegistry({ log: (line) => logs.push(line), ...options.voice.players });
+  const voiceControls =
+    players === undefined
+      ? undefined
+      : createVoiceControls({
+          registry: players,
+          service,
+          radioSegmentSeconds: options.voice?.radioSegmentSeconds,
+          radioLeadMs: options.voice?.radioLeadMs,
+          log: (line) => logs.push(line),
+        });
   const bot = createBot({
     token: TOKEN,
     applicationId: APP_ID,
     apiUrl: fake.restUrl,
     service,
     settings,
+    clips: archive.clips,
+    feedback: archive.feedback,
+    onClipPosted: archive.onClipPosted,
+    defaultStyle: archive.defaultStyle,
+    userData: { store, taste },
+    ...(voiceControls === undefined ? {} : { voiceControls }),
     log: (line) => logs.push(line),
     ...options.bot,
   });
@@ -156,8 +204,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     fake,
     bot,
     service,
+    store,
+    taste,
+    archive,
     logs,
     dir,
+    databasePath,
+    dataDir,
+    players,
     async command(name, commandOptions = [], userId = ADA, channelId) {
       const started = performance.now();
       const answered = await fake.dispatchInteraction({
@@ -186,8 +240,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       }, timeoutMs);
     },
     async close() {
+      players?.destroyAll();
       await bot.stop();
       await service.stop({ graceMs: 5000 });
+      archive.stop();
       await openPool.close();
       await openSession.dispose();
       db.close();

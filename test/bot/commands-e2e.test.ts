@@ -38,9 +38,21 @@ describe('/styles, /help, /queue, /cancel and /settings through the fake Discord
     return String(callback.data?.content);
   };
 
-  test('GIVEN the deployed commands THEN the fake holds compose, styles, queue, cancel, help and settings', () => {
+  test('GIVEN the deployed commands THEN the fake holds compose, styles, queue, cancel, help, settings and the five user-data commands', () => {
     const names = h.fake.commands(GUILD_ID).map((c) => c.name);
-    assert.deepEqual(names, ['compose', 'styles', 'queue', 'cancel', 'help', 'settings']);
+    assert.deepEqual(names, [
+      'compose',
+      'styles',
+      'queue',
+      'cancel',
+      'help',
+      'settings',
+      'recommend',
+      'history',
+      'taste',
+      'export-me',
+      'forget-me',
+    ]);
     const settings = h.fake.commands(GUILD_ID).find((c) => c.name === 'settings');
     assert.equal(settings?.default_member_permissions, String(1 << 5));
   });
