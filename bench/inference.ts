@@ -3,8 +3,10 @@
  * render pool and service, as the bot runs them.
  *
  *  1. latency of one 30 s clip (model, arrangement, render, master, Opus, MIDI, picture, files) with an empty queue;
- *  2. a burst of 100 requests from 20 users (10 ask once, 10 ask 9 times), with batching and with batch size 1:
- *     clips per minute of the whole service and of the model stage, and the longest wait of a one-request user;
+ *  2. a burst of 100 requests from 20 users (10 ask once, 10 ask 9 times), with batching and with batch size 1
+ *     (two bursts each, interleaved): clips per minute of the whole service and of the model stage (the wall time
+ *     during which some job is between its first diffusion step and the end of its model stage), and the longest
+ *     wait of a one-request user;
  *  3. peak RSS of the process (worker threads included) with the model and the SoundFont loaded.
  *
  *   node bench/inference.ts [burstSeconds=10] [batchSize=8]
@@ -19,6 +21,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 import { createRenderPool } from '../src/audio/render-pool.ts';
+import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/database.ts';
 import { parseComposeRequest } from '../src/inference/compose-request.ts';
 import { createInferenceService, type FinishedJob, type JobProgress } from '../src/inference/inference-service.ts';
@@ -37,8 +40,12 @@ const modelPath = existsSync(fullModel) ? fullModel : tinyModel;
 const burstSeconds = Number(process.argv[2] ?? 10);
 const batchSize = Number(process.argv[3] ?? 8);
 const cores = availableParallelism();
-const threads = Math.max(1, Math.min(cores, 4));
-const workers = Math.max(1, Math.min(cores, 4));
+// Threads and workers as the bot would pick them (MOTIF_THREADS, MOTIF_RENDER_WORKERS or their defaults).
+const config = loadConfig(process.env, cores);
+if (!config.ok) throw new Error(config.error.message);
+const { threads, renderWorkers: workers } = config.value;
+/** Peak RSS so far, in MB (maxRSS is in KiB and counts the worker threads: they are threads of this process). */
+const peakRssMb = (): number => (process.resourceUsage().maxRSS * 1024) / 1e6;
 
 const root = await mkdtemp(join(tmpdir(), 'motif-bench-inference-'));
 const session = await createModelSession(modelPath, {
@@ -146,6 +153,14 @@ async function until(check: () => boolean): Promise<void> {
 }
 
 interface Burst {
+  readonly seconds: number;
+  /** Wall time during which at least one job was in the model stage. */
+  readonly modelSeconds: number;
+  readonly batchSizes: readonly number[];
+  readonly longestLoneWait: number;
+}
+
+interface BurstSummary {
   readonly clipsPerMinute: number;
   readonly modelClipsPerMinute: number;
   readonly meanBatch: number;
@@ -153,8 +168,8 @@ interface Burst {
   readonly seconds: number;
 }
 
-async function burst(size: number): Promise<Burst> {
-  const run = openRun(`burst-${size}`, size);
+async function burst(size: number, round: number): Promise<Burst> {
+  const run = openRun(`burst-${size}-${round}`, size);
   const submitted = new Map<string, { at: number; lone: boolean }>();
   // 10 users ask once, 10 ask 9 times: 100 requests, submitted together (heavy users first, the worst case).
   const users = Array.from({ length: BURST_USERS }, (_, i) => ({ id: `user-${i}`, count: i < 10 ? 9 : 1 }));
@@ -180,14 +195,22 @@ async function burst(size: number): Promise<Burst> {
   const seconds = (performance.now() - started) / 1000;
   const modelSeconds = unionLength([...run.modelStage.values()]) / 1000;
   const loneWaits = [...submitted].filter(([, s]) => s.lone).map(([id, s]) => (run.finished.get(id)?.at ?? NaN) - s.at);
-  const meanBatch = run.batchSizes.reduce((a, b) => a + b, 0) / run.batchSizes.length;
   await run.close();
+  return { seconds, modelSeconds, batchSizes: run.batchSizes, longestLoneWait: Math.max(...loneWaits) / 1000 };
+}
+
+/** The bursts of one batch size together: clips over total time, so every round weighs by its length. */
+function summarise(bursts: readonly Burst[]): BurstSummary {
+  const clips = bursts.length * BURST_REQUESTS;
+  const seconds = bursts.reduce((sum, b) => sum + b.seconds, 0);
+  const modelSeconds = bursts.reduce((sum, b) => sum + b.modelSeconds, 0);
+  const sizes = bursts.flatMap((b) => b.batchSizes);
   return {
-    clipsPerMinute: (BURST_REQUESTS / seconds) * 60,
-    modelClipsPerMinute: (BURST_REQUESTS / modelSeconds) * 60,
-    meanBatch,
-    longestLoneWait: Math.max(...loneWaits) / 1000,
-    seconds,
+    clipsPerMinute: (clips / seconds) * 60,
+    modelClipsPerMinute: (clips / modelSeconds) * 60,
+    meanBatch: sizes.reduce((a, b) => a + b, 0) / sizes.length,
+    longestLoneWait: Math.max(...bursts.map((b) => b.longestLoneWait)),
+    seconds: seconds / bursts.length,
   };
 }
 
@@ -222,19 +245,39 @@ try {
     renderMs.push(done?.job.meta.timingsMs['renderStage'] ?? NaN);
   }
   await latencyRun.close();
+  const latencyPeakMb = peakRssMb();
   console.log(
     `30 s clip, ${LATENCY_RUNS} runs: model stage p50 ${quantile(modelMs, 0.5).toFixed(0)} ms, ` +
-      `render stage p50 ${quantile(renderMs, 0.5).toFixed(0)} ms`,
+      `render stage p50 ${quantile(renderMs, 0.5).toFixed(0)} ms; peak RSS so far ${latencyPeakMb.toFixed(0)} MB`,
   );
 
-  // 2. The burst, batched and one at a time.
-  const batched = await burst(batchSize);
-  console.log(`burst, batch ${batchSize}: ${batched.seconds.toFixed(1)} s, mean batch ${batched.meanBatch.toFixed(1)}`);
-  const single = await burst(1);
-  console.log(`burst, batch 1: ${single.seconds.toFixed(1)} s`);
+  // 2. The burst, batched and one at a time, twice each in the order batched, 1, 1, batched: on a shared machine
+  // whose load drifts, both sizes then see about the same load, and their ratio does not depend on when each ran.
+  const rounds: Burst[][] = [[], []];
+  for (const [round, size] of [batchSize, 1, 1, batchSize].entries()) {
+    const one = await burst(size, round);
+    rounds[size === 1 ? 1 : 0]?.push(one);
+    const meanBatch = one.batchSizes.reduce((a, b) => a + b, 0) / one.batchSizes.length;
+    console.log(
+      `burst ${round + 1}/4, batch ${size}: ${one.seconds.toFixed(1)} s, mean batch ${meanBatch.toFixed(1)}, ` +
+        `model stage ${((BURST_REQUESTS / one.modelSeconds) * 60).toFixed(0)} clips/min; ` +
+        `peak RSS so far ${peakRssMb().toFixed(0)} MB`,
+    );
+  }
+  const batched = summarise(rounds[0] ?? []);
+  const single = summarise(rounds[1] ?? []);
+  console.log(
+    `model stage batching gain (batch ${batchSize} / batch 1 clips per minute, 2 bursts each): ` +
+      `${(batched.modelClipsPerMinute / single.modelClipsPerMinute).toFixed(2)}x`,
+  );
 
-  // 3. Peak memory (maxRSS is in KiB and counts the worker threads: they are threads of this process).
-  const peakMb = (process.resourceUsage().maxRSS * 1024) / 1e6;
+  // 3. Peak memory of the whole run.
+  const peakMb = peakRssMb();
+  const memory = process.memoryUsage();
+  console.log(
+    `main thread now: V8 heap ${(memory.heapTotal / 1e6).toFixed(0)} MB, external ${(memory.external / 1e6).toFixed(0)} MB; ` +
+      `decoded samples shared by the workers ${(renderPool.decodedSampleBytes / 1e6).toFixed(0)} MB`,
+  );
 
   const rows: [string, string, string, boolean | undefined][] = [
     [

@@ -1,7 +1,8 @@
 /**
  * Model stage benchmark: a 30 s clip at 120 BPM (T = 240 steps), 12 diffusion steps with guidance, on
  * models/motif-v1.onnx when present, else the tiny test fixture. Median and p95 over 20 runs after warm-up,
- * then 8 requests in one batch against the same 8 one after another, in the same run.
+ * then 8 requests in one batch against the same 8 one after another, in the same run, for 30 s clips and for the
+ * 10 s clips (T = 80) of bench/inference's burst: the batching gain is (8 x batch 1 time) / (batch 8 time).
  *
  *   node bench/model.ts [device=cpu] [intraOpThreads=2]
  */
@@ -31,8 +32,8 @@ const session = await createModelSession(modelPath, {
   },
 });
 
-const request = (seed: number): GenerateRequest => ({
-  steps: 240,
+const request = (seed: number, steps = 240): GenerateRequest => ({
+  steps,
   stepsPerBar: 16,
   styleWeights: session.metadata.styles.map((_, i) => (i === 0 ? 0.6 : i === 1 ? 0.4 : 0)),
   conditions: { mood: 1, tempo: tempoCondition(120), density: 2, mode: 1, meter: 1 },
@@ -72,23 +73,37 @@ try {
   console.log(`  of which session.run ${ms(quantile(model, 0.5))} ${ms(quantile(model, 0.95))}`);
   console.log(`  of which sampling    ${ms(quantile(sampling, 0.5))} ${ms(quantile(sampling, 0.95))}\n`);
 
-  const sequential: number[] = [];
-  const batched: number[] = [];
-  for (let r = 0; r < BATCH_REPEATS; r++) {
-    const requests = Array.from({ length: BATCH }, (_, i) => request(100 * r + i));
-    let started = performance.now();
-    for (const one of requests) await generate(session, one);
-    sequential.push(performance.now() - started);
-    started = performance.now();
-    await generateBatch(session, requests);
-    batched.push(performance.now() - started);
+  const gains: string[] = [];
+  for (const steps of [240, 80]) {
+    const sequential: number[] = [];
+    const batched: number[] = [];
+    const batchModel: number[] = [];
+    const batchSampling: number[] = [];
+    for (let r = 0; r < BATCH_REPEATS; r++) {
+      const requests = Array.from({ length: BATCH }, (_, i) => request(100 * r + i, steps));
+      let started = performance.now();
+      for (const one of requests) await generate(session, one);
+      sequential.push(performance.now() - started);
+      started = performance.now();
+      const [first] = await generateBatch(session, requests);
+      batched.push(performance.now() - started);
+      batchModel.push(first?.timing.modelMs ?? NaN);
+      batchSampling.push(first?.timing.samplingMs ?? NaN);
+    }
+    const seqMedian = quantile(sequential, 0.5);
+    const batchMedian = quantile(batched, 0.5);
+    const gain = seqMedian / batchMedian;
+    console.log(`${BATCH} requests of ${steps} steps, median of ${BATCH_REPEATS}   total  per clip   (ms)`);
+    console.log(`  ${BATCH} x batch 1              ${ms(seqMedian)} ${ms(seqMedian / BATCH)}`);
+    console.log(`  1 x batch ${BATCH} (${BATCH * 2} rows)     ${ms(batchMedian)} ${ms(batchMedian / BATCH)}`);
+    console.log(`    of which session.run   ${ms(quantile(batchModel, 0.5))} ${ms(quantile(batchModel, 0.5) / BATCH)}`);
+    console.log(
+      `    of which sampling      ${ms(quantile(batchSampling, 0.5))} ${ms(quantile(batchSampling, 0.5) / BATCH)}`,
+    );
+    console.log(`  batching gain (${BATCH} x batch 1) / (batch ${BATCH}): ${gain.toFixed(2)}x\n`);
+    gains.push(`${steps} steps ${gain.toFixed(2)}x`);
   }
-  const seqMedian = quantile(sequential, 0.5);
-  const batchMedian = quantile(batched, 0.5);
-  console.log(`${BATCH} requests, median of ${BATCH_REPEATS}      total  per clip   (ms)`);
-  console.log(`  ${BATCH} x batch 1          ${ms(seqMedian)} ${ms(seqMedian / BATCH)}`);
-  console.log(`  1 x batch ${BATCH} (${BATCH * 2} rows) ${ms(batchMedian)} ${ms(batchMedian / BATCH)}`);
-  console.log(`  ratio (8 x batch 1) / (batch 8): ${(seqMedian / batchMedian).toFixed(2)}x`);
+  console.log(`batching gain of the model stage alone: ${gains.join(', ')}`);
 } finally {
   await session.dispose();
 }

@@ -73,7 +73,10 @@ export interface GenerateOptions {
   readonly contextBars?: number;
 }
 
-/** The part of a ModelSession generation needs (a test may pass a fake). */
+/**
+ * The part of a ModelSession generation needs (a test may pass a fake). The arrays of the ModelBatch it is given
+ * are reused for the next step of the same window: a session that keeps them past its run must copy them.
+ */
 export type DenoiserSession = Pick<ModelSession, 'metadata' | 'run'>;
 
 export interface GenerateRequestError {
@@ -276,13 +279,14 @@ export async function generateBatch(
     const masked = states.map((state) => countMasked(cellsOf(state)));
     const schedules = states.map((state, i) => cosineSchedule(masked[i] ?? 0, state.params.steps));
     const diffusionSteps = Math.max(...states.map((state) => state.params.steps));
+    const inputs = new BatchInputs();
 
     for (let step = 0; step < diffusionSteps; step++) {
       options.signal?.throwIfAborted();
       const active = states.filter((state, i) => step < state.params.steps && (masked[i] ?? 0) > 0);
       if (active.length === 0) break;
       const stepStarted = performance.now();
-      const batch = buildBatch(active, cellsOf, length, window.start + barOffset, stepsPerBar, metadata.styles.length);
+      const batch = inputs.fill(active, cellsOf, length, window.start + barOffset, stepsPerBar, metadata.styles.length);
       maxBatchRows = Math.max(maxBatchRows, batch.batchSize);
 
       const modelStarted = performance.now();
@@ -362,9 +366,61 @@ function countMasked(cells: Int16Array): number {
   return count;
 }
 
-function buildBatch(
+/** True where a BigInt64Array's low 32 bits come first in memory (every platform Node runs on today). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * The model inputs of one window, reused from step to step: only the tokens change between steps, and they are
+ * written through an Int32 view of the int64 array (token ids are small and non-negative), so building a batch
+ * creates no BigInt per cell. Rebuilt when the set of active requests changes.
+ */
+class BatchInputs {
+  private batch: ModelBatch | undefined;
+  private words: Int32Array | undefined;
+  private active: readonly RequestState[] = [];
+
+  fill(
+    active: readonly RequestState[],
+    cellsOf: (state: RequestState) => Int16Array,
+    length: number,
+    barStart: number,
+    stepsPerBar: number,
+    styleCount: number,
+  ): ModelBatch {
+    if (!this.batch || !sameStates(active, this.active)) {
+      this.batch = allocateBatch(active, length, barStart, stepsPerBar, styleCount);
+      this.words = LITTLE_ENDIAN ? new Int32Array(this.batch.tokens.buffer) : undefined;
+      this.active = [...active];
+    }
+    const { batch, words } = this;
+    const cellsPerRow = length * TRACK_COUNT;
+    let row = 0;
+    const writeRow = (cells: Int16Array): void => {
+      const base = row * cellsPerRow;
+      if (words) {
+        // Low word = the token, high word = 0 (was written once at allocation and never changes).
+        for (let i = 0; i < cellsPerRow; i++) words[2 * (base + i)] = cells[i] ?? 0;
+      } else {
+        for (let i = 0; i < cellsPerRow; i++) batch.tokens[base + i] = BigInt(cells[i] ?? 0);
+      }
+      row++;
+    };
+    for (const state of active) {
+      const cells = cellsOf(state);
+      writeRow(cells);
+      if (state.guided) writeRow(cells);
+    }
+    return batch;
+  }
+}
+
+function sameStates(a: readonly RequestState[], b: readonly RequestState[]): boolean {
+  return a.length === b.length && a.every((state, i) => state === b[i]);
+}
+
+/** The inputs for these requests with every token 0: bar positions, styles and conditions filled in. */
+function allocateBatch(
   active: readonly RequestState[],
-  cellsOf: (state: RequestState) => Int16Array,
   length: number,
   barStart: number,
   stepsPerBar: number,
@@ -377,20 +433,15 @@ function buildBatch(
   const cond = new BigInt64Array(rows * CONDITION_KINDS.length);
   const barRow = BigInt64Array.from({ length }, (_, t) => BigInt((barStart + t) % stepsPerBar));
   let row = 0;
-  const writeRow = (cells: Int16Array, conditioned: RequestState | null): void => {
-    const base = row * length * TRACK_COUNT;
-    for (let i = 0; i < cells.length; i++) tokens[base + i] = BigInt(cells[i] ?? 0);
-    barPos.set(barRow, row * length);
-    if (conditioned) {
-      style.set(conditioned.style, row * styleCount);
-      cond.set(conditioned.cond, row * CONDITION_KINDS.length);
-    }
-    row++;
-  };
   for (const state of active) {
-    const cells = cellsOf(state);
-    writeRow(cells, state);
-    if (state.guided) writeRow(cells, null);
+    for (const conditioned of state.guided ? [true, false] : [true]) {
+      barPos.set(barRow, row * length);
+      if (conditioned) {
+        style.set(state.style, row * styleCount);
+        cond.set(state.cond, row * CONDITION_KINDS.length);
+      }
+      row++;
+    }
   }
   return { batchSize: rows, steps: length, tokens, barPos, style, cond };
 }

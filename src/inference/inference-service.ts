@@ -2,10 +2,13 @@
  * The inference service: the one loop every front end (the bot's commands, radio, the CLI) hands clips to.
  *
  * It takes up to `batchSize` waiting jobs from the job queue (fair order between users; only jobs of the same
- * length bucket join one batch), runs their diffusion steps as one batch through the model session (ONNX
- * Runtime's async run: the event loop stays free), and hands each finished grid to the render pool (worker
- * threads: render, master, Ogg Opus, MIDI, picture) while the next batch is generated. A finished clip's files
- * go under `dataDir/JOB_ID/` and its result into the queue in one statement; then `finished` is emitted.
+ * length bucket join one batch), runs their diffusion steps as one batch through the model session (one model
+ * run per diffusion step for the whole batch, conditional and unconditional rows together), and hands each
+ * finished grid to the render pool (worker threads: render, master, Ogg Opus, MIDI, picture) while the next batch
+ * is generated. onnxruntime-node runs a session on the calling thread (in a setImmediate callback), so the event
+ * loop is busy for the few milliseconds of each step, never longer; batching keeps the number of those stops down.
+ * A finished clip's files go under `dataDir/JOB_ID/` and its result into the queue in one statement; then
+ * `finished` is emitted.
  *
  * Nothing is lost when the process dies: the queue keeps every job, `start()` puts jobs left running back in
  * the queue, and `stop()` drains (jobs still unfinished when its grace time runs out stay 'running' in the
@@ -270,11 +273,15 @@ export function createInferenceService(options: InferenceServiceOptions): Infere
     emit('failed', { job: record, error: message });
   };
 
-  const startRender = (item: LiveJob, generated: GenerateResult): void => {
-    const { job } = item;
+  /** The model stage of the job is over: from here on it is arranged, rendered and written. */
+  const markRendering = (item: LiveJob): void => {
     item.stage = 'rendering';
     item.renderStartedAt = performance.now();
     emit('progress', progressOf(item));
+  };
+
+  const startRender = (item: LiveJob, generated: GenerateResult): void => {
+    const { job } = item;
     const pending = (async () => {
       try {
         const made = await finishClip(item.prepared, generated, {
@@ -379,12 +386,19 @@ export function createInferenceService(options: InferenceServiceOptions): Infere
       }
       return;
     }
+    // Every job of the batch leaves the model stage now, before the first is arranged.
+    const generated: [LiveJob, GenerateResult][] = [];
     for (const [index, item] of batch.jobs.entries()) {
       const result = results[index];
       if (item.controller.signal.aborted || result === undefined) {
         live.delete(item.job.id);
         continue;
       }
+      markRendering(item);
+      generated.push([item, result]);
+    }
+    for (const [item, result] of generated) {
+      // A job cancelled meanwhile still goes to startRender, which drops it (its signal is aborted).
       startRender(item, result);
       // Arranging is synchronous: let other work in between clips.
       await nextTurn();

@@ -8,7 +8,7 @@
  * `repairHolds` (grid.ts) turns those into rests after the last step.
  */
 import type { Random } from '../music/random.ts';
-import { HOLD, REST, TRACK_COUNT, TRACK_INDEX, TRACK_SIZES, maskId } from './grid.ts';
+import { HOLD, REST, TRACK_COUNT, TRACK_INDEX, TRACK_SIZES } from './grid.ts';
 
 export interface SamplingParams {
   /** Diffusion steps (model calls per window). */
@@ -54,10 +54,13 @@ export function applyGuidance(
   uncond: ArrayLike<number>,
   weight: number,
   out: Float64Array = new Float64Array(cond.length),
+  condAt = 0,
+  uncondAt = 0,
+  length = cond.length - condAt,
 ): Float64Array {
-  for (let i = 0; i < cond.length; i++) {
-    const c = cond[i] ?? 0;
-    const u = uncond[i] ?? 0;
+  for (let i = 0; i < length; i++) {
+    const c = cond[condAt + i] ?? 0;
+    const u = uncond[uncondAt + i] ?? 0;
     out[i] = u + weight * (c - u);
   }
   return out;
@@ -206,20 +209,132 @@ export function gumbel(random: Random): number {
 
 /** Indices of the `count` highest scores (ties: lower index first), in ascending index order. */
 export function selectHighest(scores: ArrayLike<number>, count: number): number[] {
-  const indices = Array.from({ length: scores.length }, (_, i) => i);
-  indices.sort((a, b) => (scores[b] ?? -Infinity) - (scores[a] ?? -Infinity) || a - b);
-  return indices.slice(0, Math.max(0, count)).sort((a, b) => a - b);
+  const n = scores.length;
+  const values = Float64Array.from({ length: n }, (_, i) => scores[i] ?? -Infinity);
+  const keep = new Uint8Array(n);
+  markHighest(values, n, count, new Float64Array(n), keep);
+  const indices: number[] = [];
+  for (let i = 0; i < n; i++) if (keep[i] === 1) indices.push(i);
+  return indices;
 }
 
-/** Reusable buffers for `sampleCell` (sized for the largest track vocabulary). */
+/**
+ * Sets keep[i] = 1 for the `count` highest of `scores[0..n)` (ties: lower index first) and 0 for the others: the
+ * same set as sorting by score, then index, and taking the first `count`, found with a quickselect instead of a
+ * sort. NaN scores count as -Infinity. `work` (at least n long) is overwritten.
+ */
+export function markHighest(
+  scores: Float64Array,
+  n: number,
+  count: number,
+  work: Float64Array,
+  keep: Uint8Array,
+): void {
+  if (count <= 0) {
+    keep.fill(0, 0, n);
+    return;
+  }
+  if (count >= n) {
+    keep.fill(1, 0, n);
+    return;
+  }
+  for (let i = 0; i < n; i++) {
+    const value = scores[i] ?? -Infinity;
+    work[i] = value === value ? value : -Infinity;
+  }
+  const threshold = kthHighest(work, n, count);
+  let above = 0;
+  for (let i = 0; i < n; i++) if ((work[i] ?? -Infinity) > threshold) above++;
+  // work was reordered by the select: read the scores again, in index order.
+  let ties = count - above;
+  for (let i = 0; i < n; i++) {
+    const raw = scores[i] ?? -Infinity;
+    const value = raw === raw ? raw : -Infinity;
+    if (value > threshold) keep[i] = 1;
+    else if (value === threshold && ties > 0) {
+      keep[i] = 1;
+      ties--;
+    } else keep[i] = 0;
+  }
+}
+
+/** The `k`-th highest of values[0..n) (1-based, 1 <= k <= n), reordering them in place (three-way quickselect). */
+function kthHighest(values: Float64Array, n: number, k: number): number {
+  let lo = 0;
+  let hi = n;
+  let rank = k;
+  for (;;) {
+    const pivot = values[lo + ((hi - lo) >> 1)] ?? 0;
+    let greaterEnd = lo;
+    let lessStart = hi;
+    let i = lo;
+    while (i < lessStart) {
+      const value = values[i] ?? 0;
+      if (value > pivot) {
+        values[i] = values[greaterEnd] ?? 0;
+        values[greaterEnd++] = value;
+        i++;
+      } else if (value < pivot) {
+        values[i] = values[--lessStart] ?? 0;
+        values[lessStart] = value;
+      } else {
+        i++;
+      }
+    }
+    const greater = greaterEnd - lo;
+    const equal = lessStart - greaterEnd;
+    if (rank <= greater) {
+      hi = greaterEnd;
+    } else if (rank <= greater + equal) {
+      return pivot;
+    } else {
+      rank -= greater + equal;
+      lo = lessStart;
+    }
+  }
+}
+
+/**
+ * Reusable buffers for the sampler: one cell's logits and probabilities (sized for the largest track vocabulary),
+ * and one row's candidates in `denoiseStep` (grown on demand). Reusing one scratch across steps and rows means a
+ * diffusion step allocates nothing.
+ */
 export interface SamplerScratch {
   readonly logits: Float64Array;
   readonly probs: Float64Array;
   readonly work: Float64Array;
+  /** Per masked cell of a row: its index in the grid, sampled token and score (grown by `denoiseStep`). */
+  cells: Int32Array;
+  tokens: Int32Array;
+  scores: Float64Array;
+  ranking: Float64Array;
+  keep: Uint8Array;
+  /** Log probability of the last token `drawCell` drew. */
+  confidence: number;
 }
 
 export function createSamplerScratch(size = Math.max(...TRACK_SIZES)): SamplerScratch {
-  return { logits: new Float64Array(size), probs: new Float64Array(size), work: new Float64Array(size) };
+  return {
+    logits: new Float64Array(size),
+    probs: new Float64Array(size),
+    work: new Float64Array(size),
+    cells: new Int32Array(0),
+    tokens: new Int32Array(0),
+    scores: new Float64Array(0),
+    ranking: new Float64Array(0),
+    keep: new Uint8Array(0),
+    confidence: 0,
+  };
+}
+
+function reserveCandidates(scratch: SamplerScratch, count: number): void {
+  if (scratch.cells.length >= count) return;
+  const size = Math.max(count, 2 * scratch.cells.length);
+  scratch.cells = new Int32Array(size);
+  scratch.tokens = new Int32Array(size);
+  scratch.scores = new Float64Array(size);
+  scratch.ranking = new Float64Array(size);
+  scratch.keep = new Uint8Array(size);
 }
 
 export interface CellSample {
@@ -240,36 +355,113 @@ export function sampleCell(
   scratch: SamplerScratch,
   forbidden = -1,
 ): CellSample {
-  const size = cond.length;
-  const logits = scratch.logits;
-  if (uncond) applyGuidance(cond, uncond, params.guidance, logits);
-  else for (let i = 0; i < size; i++) logits[i] = cond[i] ?? 0;
-  if (forbidden >= 0 && forbidden < size) logits[forbidden] = -Infinity;
+  const token = drawCell(cond, 0, uncond, 0, cond.length, params, random, scratch, forbidden);
+  return { token, confidence: scratch.confidence };
+}
 
+/**
+ * `sampleCell` on the `size` logits starting at `condAt` (and `uncondAt`) of longer arrays, without allocating:
+ * returns the token and leaves its confidence in `scratch.confidence`.
+ */
+function drawCell(
+  cond: ArrayLike<number>,
+  condAt: number,
+  uncond: ArrayLike<number> | null,
+  uncondAt: number,
+  size: number,
+  params: Pick<SamplingParams, 'guidance' | 'temperature' | 'topP'>,
+  random: Random,
+  scratch: SamplerScratch,
+  forbidden: number,
+): number {
+  const logits = scratch.logits;
   const probs = scratch.probs;
   if (params.temperature <= 0) {
+    if (uncond) applyGuidance(cond, uncond, params.guidance, logits, condAt, uncondAt, size);
+    else for (let i = 0; i < size; i++) logits[i] = cond[condAt + i] ?? 0;
+    if (forbidden >= 0 && forbidden < size) logits[forbidden] = -Infinity;
     softmax(logits, probs, size);
     random.next(); // keep one draw per cell whatever the temperature
     const token = argmax(probs, size);
-    return { token, confidence: Math.log(probs[token] ?? 0) };
+    scratch.confidence = Math.log(probs[token] ?? 0);
+    return token;
   }
-  applyTemperature(logits, params.temperature, size);
-  softmax(logits, probs, size);
-  const token = sampleAfterTopP(probs, params.topP, random, scratch.work, size);
-  return { token: token.index, confidence: token.logProb };
-}
 
-function sampleAfterTopP(
-  probs: Float64Array,
-  p: number,
-  random: Random,
-  work: Float64Array,
-  size: number,
-): { index: number; logProb: number } {
-  // Not renormalised: kept tokens keep their probability, which is the confidence; sampleIndex normalises.
-  topP(probs, p, size, work, false);
-  const index = sampleIndex(probs, random, size);
-  return { index, logProb: Math.log(probs[index] ?? 0) };
+  // The same arithmetic as applyGuidance → forbidden → applyTemperature → softmax → topP (not renormalised) →
+  // sampleIndex, in the same order (so the same bits come out), fused into five passes over the vocabulary.
+  // 1. Guidance, the forbidden token, temperature, and the maximum.
+  const weight = params.guidance;
+  const divide = params.temperature !== 1;
+  const temperature = params.temperature;
+  let max = -Infinity;
+  for (let i = 0; i < size; i++) {
+    let logit: number;
+    if (i === forbidden) {
+      logit = -Infinity;
+    } else if (uncond) {
+      const c = cond[condAt + i] ?? 0;
+      const u = uncond[uncondAt + i] ?? 0;
+      logit = u + weight * (c - u);
+    } else {
+      logit = cond[condAt + i] ?? 0;
+    }
+    if (divide) logit = logit / temperature;
+    logits[i] = logit;
+    max = Math.max(max, logit);
+  }
+  // 2. Exponentials and their sum.
+  let sum = 0;
+  for (let i = 0; i < size; i++) {
+    const value = max === -Infinity ? 1 : Math.exp((logits[i] ?? -Infinity) - max);
+    probs[i] = value;
+    sum += value;
+  }
+  // 3. Normalise, and gather the top-p candidates (see topP).
+  const p = params.topP;
+  const nucleusWanted = p < 1;
+  const floor = (1 - p) / size;
+  const work = scratch.work;
+  let candidates = 0;
+  for (let i = 0; i < size; i++) {
+    const value = (probs[i] ?? 0) / sum;
+    probs[i] = value;
+    if (nucleusWanted && value > floor) work[candidates++] = value;
+  }
+  // 4. Drop what is outside the nucleus, and total what is left.
+  let total = 0;
+  if (nucleusWanted && candidates > 0) {
+    const { threshold, kept } = nucleus(work, candidates, p);
+    // Everything above the threshold is a candidate (the threshold is one), so count them there.
+    let above = 0;
+    for (let j = 0; j < candidates; j++) if ((work[j] ?? 0) > threshold) above++;
+    let ties = kept - above;
+    for (let i = 0; i < size; i++) {
+      let value = probs[i] ?? 0;
+      if (value > threshold) {
+        // kept
+      } else if (value === threshold && ties > 0) {
+        ties--;
+      } else {
+        value = 0;
+        probs[i] = 0;
+      }
+      total += value;
+    }
+  } else {
+    for (let i = 0; i < size; i++) total += probs[i] ?? 0;
+  }
+  // 5. One draw along the cumulative distribution (see sampleIndex).
+  let u = random.next() * total;
+  let token = 0;
+  for (let i = 0; i < size; i++) {
+    const value = probs[i] ?? 0;
+    if (value <= 0) continue;
+    token = i;
+    if (u < value) break;
+    u -= value;
+  }
+  scratch.confidence = Math.log(probs[token] ?? 0);
+  return token;
 }
 
 /** One row's view of the model output: per track, the [T, size] logits of this row. */
@@ -295,39 +487,45 @@ export interface DenoiseStepInput {
 /**
  * One diffusion step for one row: sample every masked cell, score each by its confidence plus Gumbel noise,
  * and unmask the best until `remainingAfter` stay masked. Cells that are not masked never change.
- * Returns the number of cells unmasked.
+ * Returns the number of cells unmasked. Allocates nothing once `scratch` has grown to the row's size.
  */
 export function denoiseStep(input: DenoiseStepInput): number {
-  const { cells, steps, cond, uncond, random, scratch } = input;
-  const masked: number[] = [];
-  const tokens: number[] = [];
-  const scores: number[] = [];
+  const { cells, steps, cond, uncond, random, scratch, params, noiseScale, clipStart } = input;
+  for (let k = 0; k < TRACK_COUNT; k++) {
+    if (cond[k] === undefined) throw new RangeError(`no logits for track ${k}`);
+  }
+  reserveCandidates(scratch, steps * TRACK_COUNT);
+  const { cells: candidates, tokens, scores } = scratch;
+  let count = 0;
   for (let t = 0; t < steps; t++) {
     for (let k = 0; k < TRACK_COUNT; k++) {
       const i = t * TRACK_COUNT + k;
-      if (cells[i] !== maskId(k)) continue;
       const size = TRACK_SIZES[k] ?? 0;
-      const condTrack = cond[k];
-      if (condTrack === undefined) throw new RangeError(`no logits for track ${k}`);
+      if (cells[i] !== size) continue; // a track's MASK id is its vocabulary size
+      const condTrack = cond[k] ?? [];
       const uncondTrack = uncond?.[k] ?? null;
-      const sample = sampleCell(
-        slice(condTrack, t * size, size),
-        uncondTrack === null ? null : slice(uncondTrack, t * size, size),
-        input.params,
+      const token = drawCell(
+        condTrack,
+        t * size,
+        uncondTrack,
+        t * size,
+        size,
+        params,
         random,
         scratch,
-        holdForbidden(cells, t, k, input.clipStart) ? HOLD : -1,
+        holdForbidden(cells, t, k, clipStart) ? HOLD : -1,
       );
-      masked.push(i);
-      tokens.push(sample.token);
-      scores.push(sample.confidence + input.noiseScale * gumbel(random));
+      candidates[count] = i;
+      tokens[count] = token;
+      scores[count] = scratch.confidence + noiseScale * gumbel(random);
+      count++;
     }
   }
-  const unmask = Math.max(0, masked.length - input.remainingAfter);
-  for (const j of selectHighest(scores, unmask)) {
-    const i = masked[j];
-    const token = tokens[j];
-    if (i !== undefined && token !== undefined) cells[i] = token;
+  const unmask = Math.max(0, count - input.remainingAfter);
+  const keep = scratch.keep;
+  markHighest(scores, count, unmask, scratch.ranking, keep);
+  for (let j = 0; j < count; j++) {
+    if (keep[j] === 1) cells[candidates[j] ?? 0] = tokens[j] ?? 0;
   }
   return unmask;
 }
@@ -336,10 +534,4 @@ function holdForbidden(cells: Int16Array, t: number, k: number, clipStart: boole
   if (k !== TRACK_INDEX.melody && k !== TRACK_INDEX.bass) return false;
   if (t === 0) return clipStart;
   return cells[(t - 1) * TRACK_COUNT + k] === REST;
-}
-
-function slice(values: ArrayLike<number>, start: number, length: number): ArrayLike<number> {
-  return values instanceof Float32Array || values instanceof Float64Array
-    ? values.subarray(start, start + length)
-    : Array.from({ length }, (_, i) => values[start + i] ?? 0);
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import type { Tensor } from 'onnxruntime-node';
+import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { HOLD, REST, TRACK_COUNT, TRACK_SIZES, sliceGrid, validateGrid, type Grid } from '../../src/inference/grid.ts';
 import { appendExtension, extensionEdit, regenerateTrackEdit, variationEdit } from '../../src/inference/edit-masks.ts';
 import {
@@ -317,6 +317,30 @@ describe('model session', () => {
         'webgpu: not available in this onnxruntime-node build)',
     ]);
     await session.dispose();
+  });
+
+  test('GIVEN the default options THEN idle intra-op threads sleep instead of spinning; spinning: true turns it back on', async () => {
+    const seen: InferenceSession.SessionOptions[] = [];
+    for (const spinning of [undefined, true]) {
+      const session = await createModelSession('fake.onnx', {
+        device: 'cpu',
+        metadata,
+        intraOpNumThreads: 2,
+        ...(spinning === undefined ? {} : { spinning }),
+        openSession: (_path, options) => {
+          seen.push(options);
+          return Promise.resolve(fakeOrt({ count: 0 }));
+        },
+      });
+      await session.dispose();
+    }
+    assert.deepEqual(
+      seen.map((options) => [options.intraOpNumThreads, options.extra?.['session.intra_op.allow_spinning']]),
+      [
+        [2, '0'],
+        [2, '1'],
+      ],
+    );
   });
 
   test('GIVEN dispose is called twice THEN release runs once and later runs are refused', async () => {

@@ -8,7 +8,9 @@ import {
   cosineSchedule,
   createSamplerScratch,
   denoiseStep,
+  gumbel,
   gumbelNoiseScale,
+  markHighest,
   sampleCell,
   sampleIndex,
   selectHighest,
@@ -171,6 +173,60 @@ describe('sampling', () => {
     assert.deepEqual(selectHighest([0.1, 0.9, 0.5, 0.9], 2), [1, 3]);
     assert.deepEqual(selectHighest([1, 1, 1], 2), [0, 1]);
     assert.deepEqual(selectHighest([1, 2], 0), []);
+    assert.deepEqual(selectHighest([1, 2], 5), [0, 1]);
+  });
+
+  test('markHighest picks the same cells as a full sort (score, then index) on 500 random rows with ties', () => {
+    const random = createRandom(17);
+    for (let trial = 0; trial < 500; trial++) {
+      const n = 1 + random.int(300);
+      const levels = 1 + random.int(20);
+      const scores = Float64Array.from({ length: n }, () =>
+        random.int(10) === 0 ? -Infinity : random.int(levels) - random.next() * random.int(2),
+      );
+      const count = random.int(n + 2);
+      const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (scores[b] ?? 0) - (scores[a] ?? 0) || a - b);
+      const expected = new Set(order.slice(0, count));
+      const keep = new Uint8Array(n);
+      markHighest(scores, n, count, new Float64Array(n), keep);
+      assert.deepEqual(
+        Array.from(keep, (flag, i) => (flag === 1 ? i : -1)).filter((i) => i >= 0),
+        [...expected].sort((a, b) => a - b),
+        `trial ${trial}`,
+      );
+    }
+  });
+
+  test('sampleCell gives the same token, confidence and draws as guidance → temperature → softmax → top-p → draw, bit for bit', () => {
+    const random = createRandom(5);
+    const scratch = createSamplerScratch();
+    for (let trial = 0; trial < 400; trial++) {
+      const size = TRACK_SIZES[random.int(TRACK_COUNT)] ?? 50;
+      // Quantised logits make ties in probability, where top-p's tie rule matters.
+      const logit = (): number => Math.fround(random.int(12) * 0.75 - 6 + (random.int(3) === 0 ? random.next() : 0));
+      const cond = Float32Array.from({ length: size }, logit);
+      const uncond = random.int(3) === 0 ? null : Float32Array.from({ length: size }, logit);
+      const params = {
+        guidance: [1, 2, 3.5][random.int(3)] ?? 2,
+        temperature: [1, 0.7, 1.3][random.int(3)] ?? 1,
+        topP: [1, 0.95, 0.8, 0.5][random.int(4)] ?? 0.95,
+      };
+      const forbidden = random.int(4) === 0 ? HOLD : -1;
+      const seed = random.int(1_000_000);
+
+      const referenceRandom = createRandom(seed);
+      const logits = uncond ? applyGuidance(cond, uncond, params.guidance) : Float64Array.from(cond);
+      if (forbidden >= 0) logits[forbidden] = -Infinity;
+      applyTemperature(logits, params.temperature);
+      const probs = topP(softmax(logits), params.topP, size, new Float64Array(size), false);
+      const token = sampleIndex(probs, referenceRandom);
+      const expected = { token, confidence: Math.log(probs[token] ?? 0), next: referenceRandom.next() };
+
+      const actualRandom = createRandom(seed);
+      const sample = sampleCell(cond, uncond, params, actualRandom, scratch, forbidden);
+      assert.deepEqual({ ...sample, next: actualRandom.next() }, expected, `trial ${trial}`);
+      assert.ok(Number.isFinite(gumbel(actualRandom)));
+    }
   });
 });
 
