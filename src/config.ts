@@ -5,6 +5,7 @@
 
 import { join, resolve } from 'node:path';
 
+import type { RetentionPolicy } from './db/retention.ts';
 import { DEVICES, type Device } from './inference/devices.ts';
 
 export interface Config {
@@ -21,6 +22,11 @@ export interface Config {
   readonly dataDir: string;
   /** The SQLite file (MOTIF_DATABASE); DATA_DIR/motif.sqlite by default. */
   readonly databasePath: string;
+  /**
+   * How long clip files are kept (MOTIF_RETENTION_DAYS: days, default 30; 0 or "forever" = keepDays null, kept for
+   * ever) and whether liked clips keep theirs however old (MOTIF_KEEP_LIKED, default true). Rows always stay.
+   */
+  readonly retention: RetentionPolicy;
   /** The bot's Discord settings; only `npm start` and `npm run register` need them (see requireDiscord). */
   readonly discord: DiscordConfig;
 }
@@ -60,6 +66,17 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, co
   const renderWorkers = parsePositiveInt(env['MOTIF_RENDER_WORKERS'], Math.max(1, Math.min(cores, 4)));
   if (renderWorkers === undefined) return invalid('MOTIF_RENDER_WORKERS must be a whole number from 1 to 256');
   const dataDir = resolve(nonEmpty(env['MOTIF_DATA_DIR']) ?? DEFAULT_DATA_DIR);
+  const keepDays = parseRetentionDays(env['MOTIF_RETENTION_DAYS']);
+  if (keepDays === undefined) {
+    return invalid(
+      `MOTIF_RETENTION_DAYS must be a whole number of days from 0 to ${MAX_RETENTION_DAYS}, or "forever" ` +
+        `(0 and "forever" keep every clip's files; got "${env['MOTIF_RETENTION_DAYS'] ?? ''}")`,
+    );
+  }
+  const keepLiked = parseBoolean(env['MOTIF_KEEP_LIKED'], true);
+  if (keepLiked === undefined) {
+    return invalid(`MOTIF_KEEP_LIKED must be true or false (got "${env['MOTIF_KEEP_LIKED'] ?? ''}")`);
+  }
   return {
     ok: true,
     value: {
@@ -70,6 +87,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, co
       renderWorkers,
       dataDir,
       databasePath: nonEmpty(env['MOTIF_DATABASE']) ?? join(dataDir, 'motif.sqlite'),
+      retention: { keepDays, keepLiked },
       discord: {
         token: nonEmpty(env['DISCORD_TOKEN'])?.trim(),
         applicationId: nonEmpty(env['DISCORD_APPLICATION_ID'])?.trim(),
@@ -140,6 +158,29 @@ function parsePositiveInt(value: string | undefined, fallback: number): number |
   if (!/^\d+$/.test(value.trim())) return undefined;
   const n = Number(value);
   return n >= 1 && n <= 256 ? n : undefined;
+}
+
+/** A hundred years: more is "forever" anyway, and a typo like 3000000 is caught. */
+const MAX_RETENTION_DAYS = 36_500;
+const DEFAULT_RETENTION_DAYS = 30;
+
+/** Days to keep clip files; null = for ever (0 or "forever"); undefined = not a valid value. */
+function parseRetentionDays(value: string | undefined): number | null | undefined {
+  if (value === undefined || value.trim() === '') return DEFAULT_RETENTION_DAYS;
+  const text = value.trim().toLowerCase();
+  if (text === 'forever') return null;
+  if (!/^\d+$/.test(text)) return undefined;
+  const days = Number(text);
+  if (days > MAX_RETENTION_DAYS) return undefined;
+  return days === 0 ? null : days;
+}
+
+function parseBoolean(value: string | undefined, fallback: boolean): boolean | undefined {
+  if (value === undefined || value.trim() === '') return fallback;
+  const text = value.trim().toLowerCase();
+  if (['true', 'yes', 'on', '1'].includes(text)) return true;
+  if (['false', 'no', 'off', '0'].includes(text)) return false;
+  return undefined;
 }
 
 function invalid(message: string): ConfigResult {

@@ -104,7 +104,7 @@ async function main(): Promise<void> {
     await service.warmUp();
 
     // The clips table: every finished clip, every press, "for me", and the retention of clip files.
-    const store = createClipStore(db, { dataDir: clipsDir });
+    const store = createClipStore(db, { dataDir: clipsDir, retention: config.retention });
     const taste = createTasteReader(db);
     const archive = createClipArchive({ service, store, taste, log });
     cleanups.push(() => {

@@ -16,6 +16,7 @@ describe('loadConfig', () => {
       renderWorkers: 4,
       dataDir: DEFAULT_DATA_DIR,
       databasePath: join(DEFAULT_DATA_DIR, 'motif.sqlite'),
+      retention: { keepDays: 30, keepLiked: true },
       discord: { token: undefined, applicationId: undefined, guildId: undefined, apiUrl: undefined },
     });
   });
@@ -30,6 +31,8 @@ describe('loadConfig', () => {
         MOTIF_RENDER_WORKERS: '1',
         MOTIF_DATA_DIR: '/var/motif',
         MOTIF_DATABASE: '/db/motif.sqlite',
+        MOTIF_RETENTION_DAYS: '7',
+        MOTIF_KEEP_LIKED: 'false',
         DISCORD_TOKEN: ' abc.def ',
         DISCORD_APPLICATION_ID: '100000000000000001',
         DISCORD_GUILD_ID: '200000000000000001',
@@ -43,6 +46,7 @@ describe('loadConfig', () => {
     assert.equal(config.value.renderWorkers, 1);
     assert.equal(config.value.dataDir, '/var/motif');
     assert.equal(config.value.databasePath, '/db/motif.sqlite');
+    assert.deepEqual(config.value.retention, { keepDays: 7, keepLiked: false });
     assert.deepEqual(config.value.discord, {
       token: 'abc.def',
       applicationId: '100000000000000001',
@@ -57,7 +61,47 @@ describe('loadConfig', () => {
     assert.equal(config.value.databasePath, '/srv/motif/motif.sqlite');
   });
 
+  for (const [days, keepDays] of [
+    ['0', null],
+    ['forever', null],
+    [' Forever ', null],
+    ['1', 1],
+    ['365', 365],
+    ['', 30],
+  ] as const) {
+    test(`GIVEN MOTIF_RETENTION_DAYS="${days}" THEN clip files are kept ${keepDays === null ? 'for ever' : `${keepDays} days`}`, () => {
+      const config = loadConfig({ MOTIF_RETENTION_DAYS: days }, 1);
+      assert.ok(config.ok);
+      assert.deepEqual(config.value.retention, { keepDays, keepLiked: true });
+    });
+  }
+
+  for (const [text, keepLiked] of [
+    ['true', true],
+    ['FALSE', false],
+    ['no', false],
+    ['1', true],
+    ['0', false],
+    [' ', true],
+  ] as const) {
+    test(`GIVEN MOTIF_KEEP_LIKED="${text}" THEN liked clips ${keepLiked ? 'keep' : 'lose'} their files`, () => {
+      const config = loadConfig({ MOTIF_KEEP_LIKED: text }, 1);
+      assert.ok(config.ok);
+      assert.deepEqual(config.value.retention, { keepDays: 30, keepLiked });
+    });
+  }
+
   for (const [variable, value, pattern] of [
+    [
+      'MOTIF_RETENTION_DAYS',
+      '-1',
+      /^MOTIF_RETENTION_DAYS must be a whole number of days from 0 to 36500, or "forever" .*got "-1"/,
+    ],
+    ['MOTIF_RETENTION_DAYS', '2.5', /MOTIF_RETENTION_DAYS must be .*got "2\.5"/],
+    ['MOTIF_RETENTION_DAYS', '30d', /MOTIF_RETENTION_DAYS must be .*got "30d"/],
+    ['MOTIF_RETENTION_DAYS', 'never', /MOTIF_RETENTION_DAYS must be .*got "never"/],
+    ['MOTIF_RETENTION_DAYS', '36501', /MOTIF_RETENTION_DAYS must be .*got "36501"/],
+    ['MOTIF_KEEP_LIKED', 'maybe', /^MOTIF_KEEP_LIKED must be true or false \(got "maybe"\)$/],
     ['MOTIF_DEVICE', 'tpu', /MOTIF_DEVICE must be one of/],
     ['MOTIF_THREADS', '0', /MOTIF_THREADS/],
     ['MOTIF_RENDER_WORKERS', 'many', /MOTIF_RENDER_WORKERS/],

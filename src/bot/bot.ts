@@ -7,7 +7,7 @@ import { Events, type Client, type Interaction } from 'discord.js';
 
 import { allCommands, type UserDataOptions } from '../commands/all-commands.ts';
 import type { ComposeCommandOptions } from '../commands/compose.ts';
-import { recentJobClips } from '../commands/recent-clips.ts';
+import { recentJobClips, recentStoredClips } from '../commands/recent-clips.ts';
 import type { VoiceCommandsOptions } from '../commands/voice-command-options.ts';
 import { createVoicePlayback } from '../commands/voice-playback.ts';
 import type { InferenceService } from '../inference/inference-service.ts';
@@ -90,7 +90,9 @@ export function createBot(options: BotOptions): Bot {
           controls: options.voiceControls,
           settings,
           clips,
-          recentClips: recentJobClips(service),
+          // /play's list and default: the clips table when there is one (it outlives the queue's pruning).
+          recentClips:
+            options.userData === undefined ? recentJobClips(service) : recentStoredClips(options.userData.store),
           feedback: options.feedback,
           defaultStyle: options.defaultStyle,
           member: (guildId, userId) => client.guilds.cache.get(guildId)?.members.cache.get(userId),

@@ -34,16 +34,20 @@ export interface CommandsOptions extends ComposeCommandOptions {
 
 /** Every slash command, as the bot dispatches them and `npm run register` deploys them. */
 export function allCommands(options: CommandsOptions): BotCommand[] {
-  return [
+  const before = [
     createComposeCommand(options),
     createStylesCommand(),
     createQueueCommand(options),
     createCancelCommand(options),
-    createHelpCommand(),
+  ];
+  const after = [
     createSettingsCommand(options),
     ...(options.userData === undefined ? [] : userDataCommands(options, options.userData)),
     ...(options.voice === undefined ? [] : voiceCommands(options.voice)),
   ];
+  // /help lists exactly the commands registered here, itself included.
+  const registered = [...before, ...after].map((command) => command.data.name).concat('help');
+  return [...before, createHelpCommand({ registered }), ...after];
 }
 
 function userDataCommands(options: CommandsOptions, userData: UserDataOptions): BotCommand[] {

@@ -86,6 +86,13 @@ export interface HistoryPage {
   readonly total: number;
 }
 
+export interface ListOptions {
+  /** Only clips that can be played: no radio segments, and only those whose files are still there. */
+  readonly playable?: boolean | undefined;
+  /** Clips per page; default the store's `historyPageSize`. */
+  readonly pageSize?: number | undefined;
+}
+
 export type ClipStoreErrorCode = 'bad-clip' | 'job-gone' | 'unknown-clip' | 'bad-feedback';
 export type StoreResult<T> =
   { ok: true; value: T } | { ok: false; error: { code: ClipStoreErrorCode; message: string } };
@@ -109,8 +116,8 @@ export interface ClipStore {
   /** Notes the Discord message that carries the clip; false when the clip is unknown. */
   attachMessage(clipId: string, messageId: string): boolean;
   get(clipId: string): ClipRecord | undefined;
-  /** /history: the user's clips, newest first, `page` 0-based. */
-  listForUser(userId: string, page?: number): HistoryPage;
+  /** /history (every clip) and /play (`playable` ones): the user's clips, newest first, `page` 0-based. */
+  listForUser(userId: string, page?: number, options?: ListOptions): HistoryPage;
   /** A button press or listen; copies the clip's style mix, mood, tempo and instruments into the event. */
   recordFeedback(input: FeedbackInput): StoreResult<FeedbackEvent>;
   /** /export-me: every row of the user in every table (jobs, clips, feedback events, users). */
@@ -176,6 +183,15 @@ export function createClipStore(db: Database.Database, options: ClipStoreOptions
     countForUser: db.prepare<[string], number>('SELECT count(*) FROM clips WHERE user_id = ?').pluck(),
     pageForUser: db.prepare<[string, number, number], ClipRow>(
       'SELECT * FROM clips WHERE user_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?',
+    ),
+    countPlayableForUser: db
+      .prepare<[string], number>(
+        `SELECT count(*) FROM clips WHERE user_id = ? AND kind <> 'radio' AND files_dir IS NOT NULL`,
+      )
+      .pluck(),
+    pagePlayableForUser: db.prepare<[string, number, number], ClipRow>(
+      `SELECT * FROM clips WHERE user_id = ? AND kind <> 'radio' AND files_dir IS NOT NULL
+       ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?`,
     ),
     insertFeedback: db.prepare<
       [string, string | null, string, string, number | null, string, string | null, number | null, string, number],
@@ -266,11 +282,15 @@ export function createClipStore(db: Database.Database, options: ClipStoreOptions
       const row = sql.get.get(clipId);
       return row === undefined ? undefined : toClip(row);
     },
-    listForUser(userId, page = 0) {
-      const total = sql.countForUser.get(userId) ?? 0;
-      const pageCount = Math.max(1, Math.ceil(total / pageSize));
+    listForUser(userId, page = 0, listOptions = {}) {
+      const size = Math.max(1, Math.floor(listOptions.pageSize ?? pageSize));
+      const [count, select] = listOptions.playable
+        ? [sql.countPlayableForUser, sql.pagePlayableForUser]
+        : [sql.countForUser, sql.pageForUser];
+      const total = count.get(userId) ?? 0;
+      const pageCount = Math.max(1, Math.ceil(total / size));
       const at = Math.min(pageCount - 1, Math.max(0, Math.floor(Number.isFinite(page) ? page : 0)));
-      const clips = sql.pageForUser.all(userId, pageSize, at * pageSize).map(toClip);
+      const clips = select.all(userId, size, at * size).map(toClip);
       return { clips, page: at, pageCount, total };
     },
     recordFeedback: (input) => recordFeedback.immediate(input),

@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 
+import Database from 'better-sqlite3';
+
 import type { FeedbackEvent } from '../../src/bot/collaborators.ts';
 import type { RadioStation } from '../../src/voice/radio.ts';
 import { MessageFlag } from '../fake-discord/objects.ts';
@@ -242,6 +244,26 @@ describe('voice in the running bot, through the fake Discord and its voice serve
       [clipId],
     );
     assert.match(choices[0]?.name ?? '', /\(jazz, 0:0\d\)$/);
+  });
+
+  test('GIVEN the clip’s job pruned from the queue THEN /play still lists it, from the clips table', async () => {
+    const db = new Database(h.databasePath);
+    try {
+      assert.equal(db.prepare('DELETE FROM jobs WHERE id = ?').run(clipId).changes, 1);
+    } finally {
+      db.close();
+    }
+    assert.equal(h.service.status(clipId), undefined, 'the queue no longer knows the job');
+    const answered = await h.fake.dispatchInteraction({
+      kind: 'autocomplete',
+      name: 'play',
+      userId: ADA,
+      options: [{ name: 'clip', type: 3, value: 'jazz', focused: true }],
+    });
+    assert.deepEqual(
+      ((answered.callback.data?.choices ?? []) as { value: string }[]).map((c) => c.value),
+      [clipId],
+    );
   });
 
   test('GIVEN a clip playing WHEN /nowplaying THEN its message follows the player, at most once a second, and stops when idle', async () => {

@@ -249,6 +249,44 @@ describe('attachMessage and listForUser', () => {
   });
 });
 
+describe('listForUser playable (/play)', () => {
+  test('GIVEN radio segments and a clip whose files are gone THEN only playable clips, newest first, in pages of the asked size', async () => {
+    const w = world({ pageSize: 5 });
+    try {
+      const t0 = 1_700_000_000_000;
+      w.setNow(t0);
+      const expired = makeClip(w.queue, w.store, w.dataDir, { userId: 'u1', seed: 1 });
+      const ids: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        w.setNow(t0 + 31 * DAY + i * 1000);
+        ids.push(makeClip(w.queue, w.store, w.dataDir, { userId: 'u1', seed: 10 + i }).id);
+        makeClip(w.queue, w.store, w.dataDir, { userId: 'u1', seed: 20 + i, kind: 'radio' });
+      }
+      w.setNow(t0 + 31 * DAY + 9000);
+      ids.push(makeClip(w.queue, w.store, w.dataDir, { userId: 'u1', seed: 30, kind: 'variation' }).id);
+      makeClip(w.queue, w.store, w.dataDir, { userId: 'u2', seed: 40 });
+      assert.equal((await w.store.applyRetention(t0 + 31 * DAY)).clips, 1);
+      assert.equal(w.store.get(expired.id)?.files, undefined);
+
+      const newest = [...ids].reverse();
+      const first = w.store.listForUser('u1', 0, { playable: true, pageSize: 3 });
+      assert.deepEqual(
+        { ids: first.clips.map((c) => c.id), pageCount: first.pageCount, total: first.total },
+        { ids: newest.slice(0, 3), pageCount: 2, total: 5 },
+      );
+      assert.deepEqual(
+        w.store.listForUser('u1', 1, { playable: true, pageSize: 3 }).clips.map((c) => c.id),
+        newest.slice(3),
+      );
+      assert.ok(first.clips.every((c) => c.kind !== 'radio' && c.files !== undefined));
+      // /history still lists every clip: the radio segments and the one without files too.
+      assert.equal(w.store.listForUser('u1').total, 10);
+    } finally {
+      w.close();
+    }
+  });
+});
+
 describe('recordFeedback', () => {
   test("GIVEN a like on someone's clip THEN the event carries a copy of the clip's style mix, mood, tempo and instruments", () => {
     const w = world();
