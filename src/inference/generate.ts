@@ -4,6 +4,7 @@
  * window are generated window by window, each next window keeping the last bars of what exists as fixed context.
  */
 import vocabulary from '../music/vocabulary.json' with { type: 'json' };
+import { harmonySpanSteps } from './harmonic-rhythm.ts';
 import { createRandom, type Random } from '../music/random.ts';
 import { TRACK_COUNT, TRACK_SIZES, maskId, repairHolds, validateGrid, type Grid, type Result } from './grid.ts';
 import type { ModelMetadata } from './model-metadata.ts';
@@ -266,6 +267,14 @@ export async function generateBatch(
   const context = contextStepsFor(stepsPerBar, options.contextBars ?? 4, metadata);
   const windows = planWindows(steps, metadata.maxSteps, context);
   const scratch = createSamplerScratch();
+  const chordSpans = states.map(({ request }) =>
+    harmonySpanSteps(
+      stepsPerBar,
+      vocabulary.conditions.meter[request.conditions.meter],
+      request.styleWeights,
+      metadata.styles,
+    ),
+  );
   const stepMs: number[] = [];
   let modelMs = 0;
   let samplingMs = 0;
@@ -313,6 +322,8 @@ export async function generateBatch(
             random: state.random,
             scratch,
             clipStart: window.start === 0,
+            harmonySpan: chordSpans[index],
+            spanOrigin: window.start + barOffset,
           });
       }
       const done = performance.now();

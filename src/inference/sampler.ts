@@ -6,6 +6,10 @@
  * Holds: the sampler never draws a melody/bass 'hold' at the first step of a clip, nor right after a cell that is
  * already a rest. A hold can still end up after a rest when both are unmasked in the same step (or the rest later);
  * `repairHolds` (grid.ts) turns those into rests after the last step.
+ *
+ * Chords: with a harmony span (harmonic-rhythm.ts), the harmony cells of one span are drawn together, as one chord
+ * from the geometric mean of their distributions, and unmasked together; a span that already has a chord (kept by an
+ * edit, or unmasked in an earlier step) extends it to its masked cells.
  */
 import type { Random } from '../music/random.ts';
 import { HOLD, REST, TRACK_COUNT, TRACK_INDEX, TRACK_SIZES } from './grid.ts';
@@ -303,6 +307,9 @@ export interface SamplerScratch {
   readonly logits: Float64Array;
   readonly probs: Float64Array;
   readonly work: Float64Array;
+  /** A chord span's mean log probabilities, and one cell's. */
+  readonly joint: Float64Array;
+  readonly cellLog: Float64Array;
   /** Per masked cell of a row: its index in the grid, sampled token and score (grown by `denoiseStep`). */
   cells: Int32Array;
   tokens: Int32Array;
@@ -318,6 +325,8 @@ export function createSamplerScratch(size = Math.max(...TRACK_SIZES)): SamplerSc
     logits: new Float64Array(size),
     probs: new Float64Array(size),
     work: new Float64Array(size),
+    joint: new Float64Array(size),
+    cellLog: new Float64Array(size),
     cells: new Int32Array(0),
     tokens: new Int32Array(0),
     scores: new Float64Array(0),
@@ -482,6 +491,10 @@ export interface DenoiseStepInput {
   readonly scratch: SamplerScratch;
   /** Whether step 0 of this window is the first step of the clip (no hold may start there). */
   readonly clipStart: boolean;
+  /** Steps one chord lasts at least (harmonic-rhythm.ts); 1 or absent = every step on its own. */
+  readonly harmonySpan?: number | undefined;
+  /** Where step 0 of the window lies on the span grid (its step counted from a bar line); default 0. */
+  readonly spanOrigin?: number | undefined;
 }
 
 /**
@@ -496,12 +509,14 @@ export function denoiseStep(input: DenoiseStepInput): number {
   }
   reserveCandidates(scratch, steps * TRACK_COUNT);
   const { cells: candidates, tokens, scores } = scratch;
+  const span = Math.max(1, Math.floor(input.harmonySpan ?? 1));
   let count = 0;
   for (let t = 0; t < steps; t++) {
     for (let k = 0; k < TRACK_COUNT; k++) {
       const i = t * TRACK_COUNT + k;
       const size = TRACK_SIZES[k] ?? 0;
       if (cells[i] !== size) continue; // a track's MASK id is its vocabulary size
+      if (k === TRACK_INDEX.harmony && span > 1) continue; // drawn per span below
       const condTrack = cond[k] ?? [];
       const uncondTrack = uncond?.[k] ?? null;
       const token = drawCell(
@@ -521,6 +536,7 @@ export function denoiseStep(input: DenoiseStepInput): number {
       count++;
     }
   }
+  if (span > 1) count = drawChordSpans(input, span, count);
   const unmask = Math.max(0, count - input.remainingAfter);
   const keep = scratch.keep;
   markHighest(scores, count, unmask, scratch.ranking, keep);
@@ -528,6 +544,83 @@ export function denoiseStep(input: DenoiseStepInput): number {
     if (keep[j] === 1) cells[candidates[j] ?? 0] = tokens[j] ?? 0;
   }
   return unmask;
+}
+
+/**
+ * The harmony candidates of a step, one span at a time (spans on the grid of `spanOrigin`): a span with a chord
+ * already gives it to its masked cells (score 0, the most confident); a span with none draws one chord from the
+ * geometric mean of its cells' distributions (after guidance and temperature), top-p applied to that, and all its
+ * cells share the chord's mean log probability and one Gumbel draw as their score, so they unmask together. Appends
+ * to the scratch's candidates after `count`; returns the new count.
+ */
+function drawChordSpans(input: DenoiseStepInput, span: number, count: number): number {
+  const { cells, steps, cond, uncond, random, scratch, params, noiseScale } = input;
+  const k = TRACK_INDEX.harmony;
+  const size = TRACK_SIZES[k] ?? 0;
+  const condTrack = cond[k] ?? [];
+  const uncondTrack = uncond?.[k] ?? null;
+  const origin = input.spanOrigin ?? 0;
+  const { joint, cellLog } = scratch;
+  const greedy = params.temperature <= 0;
+  const jointParams = { guidance: 1, temperature: greedy ? 0 : 1, topP: params.topP };
+  let t0 = 0;
+  while (t0 < steps) {
+    const t1 = Math.min(steps, t0 + span - ((((origin + t0) % span) + span) % span));
+    let masked = 0;
+    let chord = -1;
+    for (let t = t0; t < t1; t++) {
+      const cell = cells[t * TRACK_COUNT + k] ?? size;
+      if (cell === size) masked++;
+      else if (chord < 0) chord = cell;
+    }
+    if (masked > 0) {
+      let score = 0;
+      if (chord < 0) {
+        joint.fill(0, 0, size);
+        for (let t = t0; t < t1; t++) {
+          cellLogProbs(condTrack, t * size, uncondTrack, t * size, size, params, cellLog);
+          for (let j = 0; j < size; j++) joint[j] = (joint[j] ?? 0) + (cellLog[j] ?? 0) / masked;
+        }
+        chord = drawCell(joint, 0, null, 0, size, jointParams, random, scratch, -1);
+        score = scratch.confidence + noiseScale * gumbel(random);
+      }
+      for (let t = t0; t < t1; t++) {
+        const i = t * TRACK_COUNT + k;
+        if (cells[i] !== size) continue;
+        scratch.cells[count] = i;
+        scratch.tokens[count] = chord;
+        scratch.scores[count] = score;
+        count++;
+      }
+    }
+    t0 = t1;
+  }
+  return count;
+}
+
+/** One cell's log probabilities after guidance and temperature (no temperature when it is 0: greedy), into `out`. */
+function cellLogProbs(
+  cond: ArrayLike<number>,
+  condAt: number,
+  uncond: ArrayLike<number> | null,
+  uncondAt: number,
+  size: number,
+  params: Pick<SamplingParams, 'guidance' | 'temperature'>,
+  out: Float64Array,
+): void {
+  const divide = params.temperature > 0 && params.temperature !== 1;
+  let max = -Infinity;
+  for (let i = 0; i < size; i++) {
+    const c = cond[condAt + i] ?? 0;
+    let logit = uncond ? (uncond[uncondAt + i] ?? 0) + params.guidance * (c - (uncond[uncondAt + i] ?? 0)) : c;
+    if (divide) logit = logit / params.temperature;
+    out[i] = logit;
+    max = Math.max(max, logit);
+  }
+  let sum = 0;
+  for (let i = 0; i < size; i++) sum += Math.exp((out[i] ?? 0) - max);
+  const log = max + Math.log(sum);
+  for (let i = 0; i < size; i++) out[i] = (out[i] ?? 0) - log;
 }
 
 function holdForbidden(cells: Int16Array, t: number, k: number, clipStart: boolean): boolean {

@@ -15,6 +15,7 @@ import {
   type DenoiserSession,
   type GenerateRequest,
 } from '../../src/inference/generate.ts';
+import { harmonySpanSteps } from '../../src/inference/harmonic-rhythm.ts';
 import { loadModelMetadata, parseModelMetadata, type ModelMetadata } from '../../src/inference/model-metadata.ts';
 import {
   ModelLoadError,
@@ -103,6 +104,32 @@ describe('generate with the tiny model', () => {
     assert.equal(result.timing.maxBatchRows, 1);
   });
 
+  test('GIVEN a half-bar harmonic rhythm THEN chords change only on half bars, and a variation keeps its fixed chords', async () => {
+    const harmony = 2; // melody, bass, harmony, drums
+    const changesOffSpan = (grid: Grid, span: number): number => {
+      let count = 0;
+      for (let t = 1; t < grid.steps; t++) {
+        const chord = grid.cells[t * TRACK_COUNT + harmony];
+        if (chord !== grid.cells[(t - 1) * TRACK_COUNT + harmony] && t % span !== 0) count++;
+      }
+      return count;
+    };
+    for (const seed of [1, 2, 3]) {
+      const { grid } = await generate(session, request({ seed }));
+      assert.equal(changesOffSpan(grid, 8), 0, `seed ${seed}`);
+    }
+    // Classical changes on the beat: its chords may change every 4 steps, never between.
+    const classical = (await generate(session, request({ seed: 4, styleWeights: [0, 0, 1, 0, 0, 0, 0, 0, 0, 0] })))
+      .grid;
+    assert.equal(changesOffSpan(classical, 4), 0);
+    const old = (await generate(session, request({ seed: 5 }))).grid;
+    const edit = variationEdit(old, { strength: 0.6, seed: 3 });
+    const varied = await generate(session, request({ seed: 6, initial: edit.initial, fixed: edit.fixed }));
+    edit.fixed.forEach((flag, i) => {
+      if (flag === 1) assert.equal(varied.grid.cells[i], old.cells[i], `cell ${i}`);
+    });
+  });
+
   test('GIVEN a variation THEN every fixed cell is unchanged and the masked share changed somewhere', async () => {
     const old = (await generate(session, request({ seed: 1 }))).grid;
     const edit = variationEdit(old, { strength: 0.5, seed: 9 });
@@ -187,6 +214,20 @@ describe('generate with the tiny model', () => {
 
   test('GIVEN an aborted signal THEN generation stops with an AbortError', async () => {
     await assert.rejects(generate(session, request(), { signal: AbortSignal.abort() }), { name: 'AbortError' });
+  });
+});
+
+describe('harmonic rhythm', () => {
+  const styles = ['pop', 'folk', 'classical', 'jazz', 'latin', 'funk', 'rock', 'game', 'hiphop', 'reggae'];
+  test('GIVEN a style mix THEN the chord span is a beat for classical or game at half or more, else half a bar', () => {
+    assert.equal(harmonySpanSteps(16, '4/4', [1, 0, 0, 0, 0, 0, 0, 0, 0, 0], styles), 8);
+    assert.equal(harmonySpanSteps(16, '4/4', [0, 0, 1, 0, 0, 0, 0, 0, 0, 0], styles), 4);
+    assert.equal(harmonySpanSteps(16, '4/4', [0, 0, 0.7, 0, 0, 0, 0, 0.3, 0, 0], styles), 4);
+    assert.equal(harmonySpanSteps(16, '4/4', [0.6, 0, 0.4, 0, 0, 0, 0, 0, 0, 0], styles), 8);
+    assert.equal(harmonySpanSteps(12, '3/4', [0, 0, 0, 1, 0, 0, 0, 0, 0, 0], styles), 12);
+    assert.equal(harmonySpanSteps(12, '3/4', [0, 0, 1, 0, 0, 0, 0, 0, 0, 0], styles), 4);
+    assert.equal(harmonySpanSteps(12, '6/8', [0, 1, 0, 0, 0, 0, 0, 0, 0, 0], styles), 6);
+    assert.equal(harmonySpanSteps(16, undefined, new Array<number>(10).fill(0), styles), 8);
   });
 });
 
