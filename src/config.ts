@@ -63,7 +63,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, co
   }
   const threads = parsePositiveInt(env['MOTIF_THREADS'], Math.max(1, Math.min(cores, 4)));
   if (threads === undefined) return invalid('MOTIF_THREADS must be a whole number from 1 to 256');
-  const renderWorkers = parsePositiveInt(env['MOTIF_RENDER_WORKERS'], Math.max(1, Math.min(cores, 4)));
+  // One core is left to the model and the bot: on 2 cores a second render worker buys no throughput (bench/inference)
+  // and costs about 150 MB at peak.
+  const renderWorkers = parsePositiveInt(env['MOTIF_RENDER_WORKERS'], Math.max(1, Math.min(cores - 1, 4)));
   if (renderWorkers === undefined) return invalid('MOTIF_RENDER_WORKERS must be a whole number from 1 to 256');
   const dataDir = resolve(nonEmpty(env['MOTIF_DATA_DIR']) ?? DEFAULT_DATA_DIR);
   const keepDays = parseRetentionDays(env['MOTIF_RETENTION_DAYS']);

@@ -5,6 +5,13 @@ import { describe, test } from 'node:test';
 import { DEFAULT_DATA_DIR, DEFAULT_MODEL_PATH, loadConfig, requireDiscord } from '../src/config.ts';
 
 describe('loadConfig', () => {
+  test('GIVEN 2 cores THEN one render worker, leaving a core to the model and the bot', () => {
+    const config = loadConfig({}, 2);
+    assert.ok(config.ok);
+    assert.equal(config.value.renderWorkers, 1);
+    assert.equal(config.value.threads, 2);
+  });
+
   test('GIVEN an empty environment THEN the defaults, and no Discord settings', () => {
     const config = loadConfig({}, 8);
     assert.ok(config.ok);
