@@ -7,9 +7,13 @@
  *     (two bursts each, interleaved): clips per minute of the whole service and of the model stage (the wall time
  *     during which some job is between its first diffusion step and the end of its model stage), and the longest
  *     wait of a one-request user;
- *  3. peak RSS of the process (worker threads included) with the model and the SoundFont loaded.
+ *  3. peak RSS of the process (worker threads included) with the model and the SoundFont loaded;
+ *  4. the longest event-loop stall of the main thread in the latency runs and in the bursts.
  *
- *   node bench/inference.ts [burstSeconds=10] [batchSize=8]
+ *   node bench/inference.ts [burstSeconds=10] [batchSize=8] [session=worker|in-process]
+ *
+ * `session`: the model session in its worker thread (the default, as the bot runs it) or on the main thread
+ * (`inWorker: false`), to compare the two.
  *
  * Uses models/motif-v1.onnx when present, else the tiny test model (it says which).
  */
@@ -17,7 +21,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 import { createRenderPool } from '../src/audio/render-pool.ts';
@@ -39,6 +43,7 @@ const tinyModel = fileURLToPath(new URL('../test/fixtures/tiny-model.onnx', impo
 const modelPath = existsSync(fullModel) ? fullModel : tinyModel;
 const burstSeconds = Number(process.argv[2] ?? 10);
 const batchSize = Number(process.argv[3] ?? 8);
+const inWorker = (process.argv[4] ?? 'worker') !== 'in-process';
 const cores = availableParallelism();
 // Threads and workers as the bot would pick them (MOTIF_THREADS, MOTIF_RENDER_WORKERS or their defaults).
 const config = loadConfig(process.env, cores);
@@ -51,12 +56,16 @@ const root = await mkdtemp(join(tmpdir(), 'motif-bench-inference-'));
 const session = await createModelSession(modelPath, {
   device: 'cpu',
   intraOpNumThreads: threads,
+  inWorker,
   log: (line) => {
     console.log(line);
   },
 });
 const renderPool = await createRenderPool({ workers });
 const loadedRssMb = process.memoryUsage().rss / 1e6;
+/** Longest event-loop delay of the main thread per phase, in ms. */
+const stalls = { latency: 0, burst: 0 };
+const delay = monitorEventLoopDelay({ resolution: 1 });
 
 function request(style: string, seconds: number, seed: number): ComposeJobRequest {
   const parsed = parseComposeRequest({ style, length: seconds, seed }, { style: 'pop', seed: () => seed });
@@ -218,7 +227,7 @@ try {
   console.log(
     `model: ${modelPath === fullModel ? 'models/motif-v1.onnx' : 'test/fixtures/tiny-model.onnx (no models/motif-v1.onnx yet)'}` +
       ` (${session.metadata.parameters.toLocaleString('en')} parameters) on ${session.provider}, ${threads} intra-op threads;` +
-      ` ${workers} render workers; ${cores} cores`,
+      ` ${workers} render workers; ${cores} cores; model session ${inWorker ? 'in its worker thread' : 'on the main thread'}`,
   );
 
   // 1. Latency with an empty queue.
@@ -228,6 +237,8 @@ try {
   const latencies: number[] = [];
   const modelMs: number[] = [];
   const renderMs: number[] = [];
+  delay.reset();
+  delay.enable();
   for (let i = 0; i < LATENCY_RUNS; i++) {
     const at = performance.now();
     const result = latencyRun.service.submit({
@@ -244,6 +255,8 @@ try {
     modelMs.push(done?.job.meta.timingsMs['generate'] ?? NaN);
     renderMs.push(done?.job.meta.timingsMs['renderStage'] ?? NaN);
   }
+  delay.disable();
+  stalls.latency = delay.max / 1e6;
   await latencyRun.close();
   const latencyPeakMb = peakRssMb();
   console.log(
@@ -255,13 +268,17 @@ try {
   // whose load drifts, both sizes then see about the same load, and their ratio does not depend on when each ran.
   const rounds: Burst[][] = [[], []];
   for (const [round, size] of [batchSize, 1, 1, batchSize].entries()) {
+    delay.reset();
+    delay.enable();
     const one = await burst(size, round);
+    delay.disable();
+    stalls.burst = Math.max(stalls.burst, delay.max / 1e6);
     rounds[size === 1 ? 1 : 0]?.push(one);
     const meanBatch = one.batchSizes.reduce((a, b) => a + b, 0) / one.batchSizes.length;
     console.log(
       `burst ${round + 1}/4, batch ${size}: ${one.seconds.toFixed(1)} s, mean batch ${meanBatch.toFixed(1)}, ` +
         `model stage ${((BURST_REQUESTS / one.modelSeconds) * 60).toFixed(0)} clips/min; ` +
-        `peak RSS so far ${peakRssMb().toFixed(0)} MB`,
+        `longest event-loop stall ${(delay.max / 1e6).toFixed(0)} ms; peak RSS so far ${peakRssMb().toFixed(0)} MB`,
     );
   }
   const batched = summarise(rounds[0] ?? []);
@@ -315,6 +332,8 @@ try {
       undefined,
     ],
     ['longest wait of a one-request user, batch 1', `${single.longestLoneWait.toFixed(1)} s`, '', undefined],
+    ['longest event-loop stall, latency runs (one clip at a time)', `${stalls.latency.toFixed(0)} ms`, '', undefined],
+    ['longest event-loop stall, bursts', `${stalls.burst.toFixed(0)} ms`, '', undefined],
     ['RSS once loaded, before any clip', `${loadedRssMb.toFixed(0)} MB`, '', undefined],
     ['peak RSS (model + SoundFont + workers)', `${peakMb.toFixed(0)} MB`, '≤ 500 MB', peakMb <= 500],
   ];

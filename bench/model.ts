@@ -3,19 +3,31 @@
  * models/motif-v1.onnx when present, else the tiny test fixture. Median and p95 over 20 runs after warm-up,
  * then 8 requests in one batch against the same 8 one after another, in the same run, for 30 s clips and for the
  * 10 s clips (T = 80) of bench/inference's burst: the batching gain is (8 x batch 1 time) / (batch 8 time).
+ * Last, the session in its worker thread (the default) against one on this thread, alternated, for one 30 s clip
+ * and for 8 in one batch: the worker's overhead per diffusion step, and the longest event-loop stall of this
+ * thread while generating (in process it holds a whole session.run; with the worker only the sampling).
  *
  *   node bench/model.ts [device=cpu] [intraOpThreads=2]
  */
 import { existsSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { generate, generateBatch, tempoCondition, type GenerateRequest } from '../src/inference/generate.ts';
-import { DEVICES, createModelSession, type Device } from '../src/inference/model-session.ts';
+import {
+  generate,
+  generateBatch,
+  tempoCondition,
+  type GenerateRequest,
+  type GenerateResult,
+} from '../src/inference/generate.ts';
+import { DEVICES, createModelSession, type Device, type ModelSession } from '../src/inference/model-session.ts';
 import { DEFAULT_SAMPLING } from '../src/inference/sampler.ts';
 
 const RUNS = 20;
 const WARM_UP = 3;
 const BATCH = 8;
 const BATCH_REPEATS = 5;
+/** Alternated runs per session for the worker vs in-process comparison: one clip, then a batch of 8. */
+const COMPARE_REPEATS = { single: 20, batch: 8 } as const;
 
 const fullModel = fileURLToPath(new URL('../models/motif-v1.onnx', import.meta.url));
 const tinyModel = fileURLToPath(new URL('../test/fixtures/tiny-model.onnx', import.meta.url));
@@ -52,7 +64,8 @@ const ms = (value: number): string => value.toFixed(1).padStart(9);
 try {
   console.log(
     `model: ${modelPath === fullModel ? 'models/motif-v1.onnx' : 'test/fixtures/tiny-model.onnx (no models/motif-v1.onnx)'}` +
-      ` (${session.metadata.parameters.toLocaleString('en')} parameters), provider ${session.provider}, ${threads} intra-op threads`,
+      ` (${session.metadata.parameters.toLocaleString('en')} parameters), provider ${session.provider}, ${threads} intra-op threads,` +
+      ' session in its worker thread',
   );
   console.log(
     `clip: 30 s at 120 BPM = 240 steps, 12 diffusion steps, guidance ${DEFAULT_SAMPLING.guidance} (2 rows per request)\n`,
@@ -103,7 +116,75 @@ try {
     console.log(`  batching gain (${BATCH} x batch 1) / (batch ${BATCH}): ${gain.toFixed(2)}x\n`);
     gains.push(`${steps} steps ${gain.toFixed(2)}x`);
   }
-  console.log(`batching gain of the model stage alone: ${gains.join(', ')}`);
+  console.log(`batching gain of the model stage alone: ${gains.join(', ')}\n`);
+
+  await compareWithInProcess();
 } finally {
   await session.dispose();
+}
+
+interface Measured {
+  readonly totalMs: number;
+  readonly modelMs: number;
+  readonly modelCalls: number;
+  /** Longest event-loop delay of this thread during the generation. */
+  readonly stallMs: number;
+}
+
+async function measure(on: ModelSession, requests: readonly GenerateRequest[]): Promise<Measured> {
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
+  const results: GenerateResult[] = await generateBatch(on, requests);
+  delay.disable();
+  const timing = results[0]?.timing;
+  return {
+    totalMs: timing?.totalMs ?? NaN,
+    modelMs: timing?.modelMs ?? NaN,
+    modelCalls: timing?.modelCalls ?? NaN,
+    stallMs: delay.max / 1e6,
+  };
+}
+
+/** The default session (worker thread) against one on this thread, alternated so both see the same load. */
+async function compareWithInProcess(): Promise<void> {
+  const inProcess = await createModelSession(modelPath, { device, intraOpNumThreads: threads, inWorker: false });
+  try {
+    for (const [label, count, repeats] of [
+      ['one 30 s clip (2 rows)', 1, COMPARE_REPEATS.single],
+      [`${BATCH} x 30 s clips in one batch (${BATCH * 2} rows)`, BATCH, COMPARE_REPEATS.batch],
+    ] as const) {
+      const requests = Array.from({ length: count }, (_, i) => request(7000 + i));
+      await measure(session, requests);
+      await measure(inProcess, requests);
+      const runs: { worker: Measured[]; inProcess: Measured[] } = { worker: [], inProcess: [] };
+      for (let r = 0; r < repeats; r++) {
+        const order = r % 2 === 0 ? (['worker', 'inProcess'] as const) : (['inProcess', 'worker'] as const);
+        for (const mode of order) runs[mode].push(await measure(mode === 'worker' ? session : inProcess, requests));
+      }
+      const median = (mode: 'worker' | 'inProcess', pick: (m: Measured) => number): number =>
+        quantile(runs[mode].map(pick), 0.5);
+      const calls = runs.worker[0]?.modelCalls ?? NaN;
+      const stepIn = median('inProcess', (m) => m.modelMs) / calls;
+      const stepWorker = median('worker', (m) => m.modelMs) / calls;
+      const overhead = stepWorker - stepIn;
+      const totalIn = median('inProcess', (m) => m.totalMs);
+      const totalWorker = median('worker', (m) => m.totalMs);
+      console.log(`${label}, median of ${repeats} alternated runs   total  run/step   (ms)`);
+      console.log(`  session on this thread (inWorker: false) ${ms(totalIn)} ${ms(stepIn)}`);
+      console.log(`  session in its worker thread (default)   ${ms(totalWorker)} ${ms(stepWorker)}`);
+      console.log(
+        `worker vs in-process model stage, ${label}: ${overhead >= 0 ? '+' : ''}${overhead.toFixed(2)} ms per step ` +
+          `(${((overhead / stepIn) * 100).toFixed(1)}% of the step's session.run), ` +
+          `model stage ${(((totalWorker - totalIn) / totalIn) * 100).toFixed(1)}%`,
+      );
+      const worst = (mode: 'worker' | 'inProcess'): number => Math.max(...runs[mode].map((m) => m.stallMs));
+      console.log(
+        `longest event-loop stall while generating ${label}: ${median('inProcess', (m) => m.stallMs).toFixed(1)} ms ` +
+          `in-process, ${median('worker', (m) => m.stallMs).toFixed(1)} ms with the worker ` +
+          `(median over runs; worst ${worst('inProcess').toFixed(1)} and ${worst('worker').toFixed(1)} ms)\n`,
+      );
+    }
+  } finally {
+    await inProcess.dispose();
+  }
 }

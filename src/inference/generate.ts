@@ -3,9 +3,11 @@
  * unmask → repeat, for one request or several with the same length in one batch. Clips longer than the model's
  * window are generated window by window, each next window keeping the last bars of what exists as fixed context.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
+
 import vocabulary from '../music/vocabulary.json' with { type: 'json' };
-import { harmonySpanSteps } from './harmonic-rhythm.ts';
 import { createRandom, type Random } from '../music/random.ts';
+import { harmonySpanSteps } from './harmonic-rhythm.ts';
 import { TRACK_COUNT, TRACK_SIZES, maskId, repairHolds, validateGrid, type Grid, type Result } from './grid.ts';
 import type { ModelMetadata } from './model-metadata.ts';
 import type { ModelBatch, ModelSession } from './model-session.ts';
@@ -305,7 +307,10 @@ export async function generateBatch(
       modelMs += samplingStarted - modelStarted;
 
       let row = 0;
-      for (const state of active) {
+      for (const [position, state] of active.entries()) {
+        // Sampling a row takes a few ms; between rows the event loop gets a turn (voice packets every 20 ms,
+        // gateway heartbeats), so a batch of 8 never holds it for the whole step. Output is unchanged.
+        if (position > 0) await nextTurn();
         const index = states.indexOf(state);
         const condRow = rowLogits(logits.tracks, row++, length);
         const uncondRow = state.guided ? rowLogits(logits.tracks, row++, length) : null;

@@ -5,8 +5,9 @@
  * length bucket join one batch), runs their diffusion steps as one batch through the model session (one model
  * run per diffusion step for the whole batch, conditional and unconditional rows together), and hands each
  * finished grid to the render pool (worker threads: render, master, Ogg Opus, MIDI, picture) while the next batch
- * is generated. onnxruntime-node runs a session on the calling thread (in a setImmediate callback), so the event
- * loop is busy for the few milliseconds of each step, never longer; batching keeps the number of those stops down.
+ * is generated. The model session runs ONNX Runtime in its own worker thread (model-worker.ts), and sampling gives
+ * the event loop a turn between the rows of a batch, so the main thread is never held for more than one row's
+ * sampling (a few ms): voice packets and gateway heartbeats keep their pace while clips are composed.
  * A finished clip's files go under `dataDir/JOB_ID/` and its result into the queue in one statement; then
  * `finished` is emitted.
  *

@@ -2,20 +2,22 @@
  * A thin wrapper around one ONNX Runtime session of the denoiser: a device name becomes an ordered list of
  * execution providers tried one after another (the first that opens is taken, the others are reported with the
  * reason they were passed over), `run` feeds one batch and returns typed logits, `dispose` releases the session.
+ * The session lives in a worker thread (model-worker.ts) unless `inWorker: false` keeps it on the calling thread.
  */
-import { InferenceSession, Tensor, listSupportedBackends } from 'onnxruntime-node';
-import { GRID_TRACKS, TRACK_COUNT, TRACK_SIZES } from './grid.ts';
+import { InferenceSession, type Tensor, listSupportedBackends } from 'onnxruntime-node';
+import { GRID_TRACKS } from './grid.ts';
 import { loadModelMetadata, type ModelMetadata } from './model-metadata.ts';
+import { INPUT_NAMES, ModelRunError, firstLine, runModel } from './model-run.ts';
+import { createModelWorkerProxy } from './model-worker-proxy.ts';
 
 import type { Device } from './devices.ts';
 
 export { DEVICES, type Device } from './devices.ts';
+export { ModelRunError } from './model-run.ts';
+export { ModelWorkerError } from './model-worker-proxy.ts';
 
 export const EXECUTION_PROVIDERS = ['cuda', 'webgpu', 'cpu'] as const;
 export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
-
-const INPUT_NAMES = ['tokens', 'bar_pos', 'style', 'cond'] as const;
-const CONDITION_COUNT = 5;
 
 /** The providers to try for a device, best first; every list ends with 'cpu', which always works. */
 export function executionProvidersFor(device: Device): readonly ExecutionProvider[] {
@@ -71,6 +73,14 @@ export type OpenOrtSession = (modelPath: string, options: InferenceSession.Sessi
 
 export interface ModelSessionOptions {
   readonly device?: Device;
+  /**
+   * Whether the session runs in its own worker thread (the default), so a diffusion step never blocks this
+   * thread's event loop, or on the calling thread (`false`: onnxruntime-node then runs each step inside a
+   * setImmediate callback here). An injected `openSession` opens on this thread, so it implies `false`.
+   */
+  readonly inWorker?: boolean;
+  /** The model worker's script. Only tests change it, to run a worker that dies on purpose. */
+  readonly workerUrl?: URL;
   /** Threads inside one operator (CPU provider); ONNX Runtime's default when absent. */
   readonly intraOpNumThreads?: number;
   /**
@@ -78,7 +88,7 @@ export interface ModelSessionOptions {
    * default: spinning only pays on cores that nothing else wants, and the render workers want them all.
    */
   readonly spinning?: boolean;
-  /** Where to report the provider decision (one line). Nothing is printed otherwise. */
+  /** Where to report the provider decision (one line) and a model worker that died. Nothing is printed otherwise. */
   readonly log?: (line: string) => void;
   /** Metadata already loaded; otherwise read from the .json beside the model. */
   readonly metadata?: ModelMetadata;
@@ -97,8 +107,13 @@ export interface ModelSession {
   readonly metadata: ModelMetadata;
   readonly provider: ExecutionProvider;
   readonly attempts: readonly ProviderAttempt[];
+  /**
+   * One forward pass. The logits are new arrays the caller keeps; the batch's arrays are read (copied to the
+   * worker's input buffer, or viewed in process) before the promise settles and never kept after it.
+   * Rejects with ModelRunError, or ModelWorkerError (a ModelRunError) when the model worker died meanwhile.
+   */
   run(batch: ModelBatch): Promise<ModelLogits>;
-  /** Waits for runs in flight, then releases the native session. Idempotent. */
+  /** Waits for runs in flight, then releases the native session and ends its worker thread. Idempotent. */
   dispose(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -114,23 +129,73 @@ export class ModelLoadError extends Error {
   }
 }
 
-export class ModelRunError extends Error {
-  constructor(message: string, options: { cause?: unknown } = {}) {
-    super(message, { cause: options.cause });
-    this.name = 'ModelRunError';
-  }
-}
-
 const openWithOnnxRuntime: OpenOrtSession = (modelPath, options) => InferenceSession.create(modelPath, options);
 const onnxRuntimeProviders = (): readonly string[] => listSupportedBackends().map((backend) => backend.name);
 
+/** What a provider attempt opens: the in-process ORT session, or the model in the worker. */
+interface OpenedGraph {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  release(): Promise<void>;
+}
+
+/** What a ModelSession runs batches on, either side of a thread. */
+interface SessionBackend {
+  run(batch: ModelBatch): Promise<ModelLogits>;
+  release(): Promise<void>;
+}
+
 export async function createModelSession(modelPath: string, options: ModelSessionOptions = {}): Promise<ModelSession> {
   const metadata = options.metadata ?? (await readMetadata(modelPath));
-  const open = options.openSession ?? openWithOnnxRuntime;
+  const styleCount = metadata.styles.length;
+  const inWorker = options.inWorker ?? options.openSession === undefined;
+  if (inWorker && options.openSession !== undefined) {
+    throw new TypeError('an injected openSession opens its session on this thread: pass inWorker: false with it');
+  }
+
+  if (!inWorker) {
+    const open = options.openSession ?? openWithOnnxRuntime;
+    const { graph: session, provider, attempts } = await openFirstProvider(modelPath, metadata, options, open);
+    const backend: SessionBackend = {
+      run: (batch) => runModel(session, batch, styleCount),
+      release: () => session.release(),
+    };
+    return wrapSession(backend, provider, attempts, metadata);
+  }
+
+  const worker = createModelWorkerProxy({ workerUrl: options.workerUrl, log: options.log });
+  try {
+    const { provider, attempts } = await openFirstProvider(
+      modelPath,
+      metadata,
+      options,
+      async (path, sessionOptions) => ({
+        ...(await worker.open(path, sessionOptions)),
+        release: () => worker.release(),
+      }),
+    );
+    const backend: SessionBackend = { run: (batch) => worker.run(batch, styleCount), release: () => worker.close() };
+    return wrapSession(backend, provider, attempts, metadata);
+  } catch (error) {
+    await worker.close();
+    throw error;
+  }
+}
+
+/**
+ * Tries the device's providers in order with `open` (on this thread or in the worker: the same attempts, the same
+ * log line) and checks the one taken follows the model contract.
+ */
+async function openFirstProvider<G extends OpenedGraph>(
+  modelPath: string,
+  metadata: ModelMetadata,
+  options: ModelSessionOptions,
+  open: (modelPath: string, options: InferenceSession.SessionOptions) => Promise<G>,
+): Promise<{ graph: G; provider: ExecutionProvider; attempts: readonly ProviderAttempt[] }> {
   const known = new Set((options.supportedProviders ?? onnxRuntimeProviders)());
   const providers = executionProvidersFor(options.device ?? 'auto');
   const attempts: ProviderAttempt[] = [];
-  let opened: { session: OrtSession; provider: ExecutionProvider } | null = null;
+  let opened: { graph: G; provider: ExecutionProvider } | null = null;
   let lastError: unknown = null;
 
   for (const provider of providers) {
@@ -160,9 +225,9 @@ export async function createModelSession(modelPath: string, options: ModelSessio
       },
     };
     try {
-      const session = await open(modelPath, sessionOptions);
+      const graph = await open(modelPath, sessionOptions);
       attempts.push({ provider, taken: true, reason: `opened${describeThreads(provider, options)}` });
-      opened = { session, provider };
+      opened = { graph, provider };
       break;
     } catch (error) {
       lastError = error;
@@ -177,13 +242,13 @@ export async function createModelSession(modelPath: string, options: ModelSessio
       cause: lastError,
     });
   }
-  const missing = checkNames(opened.session);
+  const missing = checkNames(opened.graph);
   if (missing !== null) {
-    await opened.session.release();
+    await opened.graph.release();
     throw new ModelLoadError(`${modelPath} does not follow the model contract: ${missing}`, { modelPath, attempts });
   }
   options.log?.(describeAttempts(metadata, attempts));
-  return wrapSession(opened.session, opened.provider, attempts, metadata);
+  return { ...opened, attempts };
 }
 
 async function readMetadata(modelPath: string): Promise<ModelMetadata> {
@@ -195,7 +260,7 @@ async function readMetadata(modelPath: string): Promise<ModelMetadata> {
 }
 
 function wrapSession(
-  session: OrtSession,
+  backend: SessionBackend,
   provider: ExecutionProvider,
   attempts: readonly ProviderAttempt[],
   metadata: ModelMetadata,
@@ -205,7 +270,7 @@ function wrapSession(
 
   const run = async (batch: ModelBatch): Promise<ModelLogits> => {
     if (released) throw new ModelRunError('the model session is disposed');
-    const pending = runOnce(session, batch, metadata);
+    const pending = backend.run(batch);
     inFlight.add(pending);
     try {
       return await pending;
@@ -217,7 +282,7 @@ function wrapSession(
   const dispose = (): Promise<void> => {
     released ??= (async () => {
       await Promise.allSettled([...inFlight]);
-      await session.release();
+      await backend.release();
     })();
     return released;
   };
@@ -225,48 +290,7 @@ function wrapSession(
   return { metadata, provider, attempts, run, dispose, [Symbol.asyncDispose]: dispose };
 }
 
-async function runOnce(session: OrtSession, batch: ModelBatch, metadata: ModelMetadata): Promise<ModelLogits> {
-  const { batchSize: b, steps: t } = batch;
-  const styles = metadata.styles.length;
-  checkLength('tokens', batch.tokens.length, b * t * TRACK_COUNT);
-  checkLength('barPos', batch.barPos.length, b * t);
-  checkLength('style', batch.style.length, b * styles);
-  checkLength('cond', batch.cond.length, b * CONDITION_COUNT);
-
-  const feeds: Record<string, Tensor> = {
-    tokens: new Tensor('int64', batch.tokens, [b, t, TRACK_COUNT]),
-    bar_pos: new Tensor('int64', batch.barPos, [b, t]),
-    style: new Tensor('float32', batch.style, [b, styles]),
-    cond: new Tensor('int64', batch.cond, [b, CONDITION_COUNT]),
-  };
-  let outputs: Record<string, Tensor> | null = null;
-  try {
-    try {
-      outputs = await session.run(feeds);
-    } catch (error) {
-      throw new ModelRunError(`model run failed (batch ${b}, ${t} steps): ${firstLine(error)}`, { cause: error });
-    }
-    const tracks = GRID_TRACKS.map((name, k) => {
-      const tensor = outputs?.[name];
-      const size = TRACK_SIZES[k] ?? 0;
-      if (!tensor || tensor.type !== 'float32' || !(tensor.data instanceof Float32Array)) {
-        throw new ModelRunError(`model output ${name} is missing or not float32`);
-      }
-      checkLength(`output ${name}`, tensor.data.length, b * t * size);
-      return tensor.data;
-    });
-    return { batchSize: b, steps: t, tracks };
-  } finally {
-    for (const tensor of Object.values(feeds)) tensor.dispose();
-    if (outputs) for (const tensor of Object.values(outputs)) tensor.dispose();
-  }
-}
-
-function checkLength(what: string, actual: number, expected: number): void {
-  if (actual !== expected) throw new ModelRunError(`${what} has ${actual} values, expected ${expected}`);
-}
-
-function checkNames(session: OrtSession): string | null {
+function checkNames(session: Pick<OpenedGraph, 'inputNames' | 'outputNames'>): string | null {
   const missingInputs = INPUT_NAMES.filter((name) => !session.inputNames.includes(name));
   const missingOutputs = GRID_TRACKS.filter((name) => !session.outputNames.includes(name));
   if (missingInputs.length === 0 && missingOutputs.length === 0) return null;
@@ -284,10 +308,4 @@ function describeAttempts(metadata: ModelMetadata, attempts: readonly ProviderAt
   const passed = attempts.filter((attempt) => !attempt.taken).map((a) => `${a.provider}: ${a.reason}`);
   const head = `model ${metadata.name} ${metadata.version}: ${taken?.provider ?? 'none'} ${taken?.reason ?? ''}`.trim();
   return passed.length === 0 ? head : `${head} (passed over ${passed.join('; ')})`;
-}
-
-function firstLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  const line = text.split('\n').find((l) => l.trim() !== '') ?? text;
-  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
 }
