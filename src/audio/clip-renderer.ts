@@ -10,6 +10,7 @@ import { exportMidi } from './midi-export.ts';
 import { encodeOggOpus } from './ogg-opus-writer.ts';
 import { drawPianoRoll } from './piano-roll.ts';
 import type { RenderedClip } from './rendered-clip.ts';
+import type { AudioScratch } from './stereo-audio.ts';
 import type { Synthesizer } from './synthesizer.ts';
 
 export interface ClipOptions {
@@ -29,6 +30,7 @@ export function renderClipInWorker(
   score: Score,
   options: ClipOptions,
   isCancelled: () => boolean,
+  scratch?: AudioScratch,
 ): RenderedClip {
   let mark = performance.now();
   const lap = (): number => {
@@ -37,13 +39,19 @@ export function renderClipInWorker(
     mark = now;
     return Math.round(elapsed * 10) / 10;
   };
-  const raw = synthesizer.render(score, { isCancelled });
+  // With `scratch`, the raw and mastered audio live in reused buffers: only the encoded files leave this call.
+  const raw = synthesizer.render(score, { isCancelled, scratch });
   const renderMs = lap();
-  const mastered = master(raw, {
-    ...(options.targetLufs === undefined ? {} : { targetLufs: options.targetLufs }),
-    ...(options.fadeInMs === undefined ? {} : { fadeInMs: options.fadeInMs }),
-    ...(options.fadeOutMs === undefined ? {} : { fadeOutMs: options.fadeOutMs }),
-  });
+  const mastered = master(
+    raw,
+    {
+      ...(options.targetLufs === undefined ? {} : { targetLufs: options.targetLufs }),
+      ...(options.fadeInMs === undefined ? {} : { fadeInMs: options.fadeInMs }),
+      ...(options.fadeOutMs === undefined ? {} : { fadeOutMs: options.fadeOutMs }),
+    },
+    // The raw audio is not needed afterwards: the mastered audio takes its place.
+    { scratch, overwriteInput: true },
+  );
   const masterMs = lap();
   const ogg = encodeOggOpus(mastered.audio, {
     title: score.title,

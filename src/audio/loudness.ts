@@ -13,19 +13,22 @@ const LOUDNESS_OFFSET = -0.691;
 /**
  * Gated integrated loudness of a stereo signal in LUFS (BS.1770-4 §2): K-weighting, 400 ms blocks every
  * 100 ms, an absolute gate at -70 LUFS and a relative gate 10 LU below the absolute-gated loudness.
- * A clip shorter than one block is measured as one block. Returns -Infinity for silence.
+ * A clip shorter than one block is measured as one block. Returns -Infinity for silence. `scratch`: room for
+ * the clip's K-weighted power (see {@link measureKWeightedPower}).
  */
-export function measureIntegratedLoudness(audio: StereoAudio): number {
-  return integrateLoudness(measureKWeightedPower(audio), audio.sampleRate);
+export function measureIntegratedLoudness(audio: StereoAudio, scratch?: Float32Array): number {
+  return integrateLoudness(measureKWeightedPower(audio, scratch), audio.sampleRate);
 }
 
 /**
  * K-weighted power per sample, summed over both channels: the quantity BS.1770 averages over blocks.
- * With {@link integrateLoudness} it lets a caller try several gain curves without filtering again.
+ * With {@link integrateLoudness} it lets a caller try several gain curves without filtering again. Written
+ * into `scratch` (every element overwritten) when it is long enough, else into a new array.
  */
-export function measureKWeightedPower(audio: StereoAudio): Float32Array {
+export function measureKWeightedPower(audio: StereoAudio, scratch?: Float32Array): Float32Array {
   const length = Math.min(audio.left.length, audio.right.length);
-  const power = new Float32Array(length);
+  const power =
+    scratch !== undefined && scratch.length >= length ? scratch.subarray(0, length) : new Float32Array(length);
   writeKWeightedPower(audio.left, audio.right, audio.sampleRate, power);
   return power;
 }

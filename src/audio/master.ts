@@ -3,7 +3,7 @@
  * look-ahead limiter, and fade the ends. Offline, so the limiter needs no delay line.
  */
 import { integrateLoudness, measureIntegratedLoudness, measureKWeightedPower } from './loudness.ts';
-import type { StereoAudio } from './stereo-audio.ts';
+import type { AudioScratch, StereoAudio } from './stereo-audio.ts';
 import { measureTruePeak, TruePeakEnvelope } from './true-peak.ts';
 
 /** Settings for {@link master}; every field has a default. */
@@ -31,6 +31,17 @@ export interface MasterReport {
   readonly truePeakDbtp: number;
   /** The static gain applied before limiting, in dB. */
   readonly gainDb: number;
+}
+
+/** Where {@link master} may work and put its result, instead of in new arrays. */
+export interface MasterBuffers {
+  /**
+   * Work arrays the length of the clip (keys `master.*`) come from here; so does the result's audio unless
+   * `overwriteInput`. That result is then valid only until the next use of the scratch.
+   */
+  readonly scratch?: AudioScratch | undefined;
+  /** Write the result's audio over the input's arrays (the input is only read before that). */
+  readonly overwriteInput?: boolean | undefined;
 }
 
 /** The mastered clip (same sample rate and length as the input) and its report. */
@@ -72,21 +83,30 @@ interface LimiterSettings {
  * Masters a clip: a static gain brings it to the target integrated loudness (at most `maxGainDb`), a
  * look-ahead limiter with a smooth gain envelope holds true peaks at or under the ceiling, and short fades
  * shape the ends. Silence stays silence. The input is not modified.
+ *
+ * `buffers` lets a caller that masters clip after clip spare the allocations (see {@link MasterBuffers}).
  */
-export function master(audio: StereoAudio, options: MasterOptions = {}): MasterResult {
+export function master(audio: StereoAudio, options: MasterOptions = {}, buffers: MasterBuffers = {}): MasterResult {
+  const { scratch } = buffers;
   const settings = { ...DEFAULTS, ...options };
   const length = Math.min(audio.left.length, audio.right.length);
-  const fade = fadeEnvelope(length, audio.sampleRate, settings.fadeInMs, settings.fadeOutMs);
-  const power = measureKWeightedPower(audio);
+  const fade = fadeEnvelope(
+    length,
+    audio.sampleRate,
+    settings.fadeInMs,
+    settings.fadeOutMs,
+    scratch?.take('master.fade', length),
+  );
+  const power = measureKWeightedPower(audio, scratch?.take('master.power', length));
   const inputLufs = integrateLoudness(power, audio.sampleRate);
 
   if (!Number.isFinite(inputLufs)) {
-    const quiet = applyGain(audio, fade);
+    const quiet = applyGain(audio, fade, buffers);
     return {
       audio: quiet,
       report: {
         inputLufs,
-        outputLufs: measureIntegratedLoudness(quiet),
+        outputLufs: measureIntegratedLoudness(quiet, power),
         truePeakDbtp: measureTruePeak(quiet),
         gainDb: 0,
       },
@@ -94,26 +114,33 @@ export function master(audio: StereoAudio, options: MasterOptions = {}): MasterR
   }
 
   const limiter: LimiterSettings = {
-    envelope: new TruePeakEnvelope(audio),
+    envelope: new TruePeakEnvelope(audio, scratch?.take('master.envelope', length)),
     ceiling: fromDecibels(settings.ceilingDbtp - LIMITER_MARGIN_DB),
     lookahead: Math.max(1, Math.round((settings.lookaheadMs * audio.sampleRate) / 1000)),
     releaseCoefficient: 1 - Math.exp(-1000 / (Math.max(settings.releaseMs, 1e-3) * audio.sampleRate)),
     fade,
-    required: new Float32Array(length),
-    prefix: new Float32Array(length),
+    required: scratch?.take('master.required', length) ?? new Float32Array(length),
+    prefix: scratch?.take('master.prefix', length) ?? new Float32Array(length),
+  };
+  // With a scratch, every candidate's gain curve goes to one array: the best one is worked out again at the end if
+  // a later candidate overwrote it. That gives the same values: the limiter reads the envelope only where it
+  // exceeds the threshold, and the envelope is exact there whenever it is read.
+  const gainBuffer = scratch?.take('master.gain', length);
+  let lastDb = NaN;
+  const gainFor = (candidateDb: number): Float32Array => {
+    lastDb = candidateDb;
+    return limiterGain(limiter, fromDecibels(candidateDb), gainBuffer ?? new Float32Array(length));
   };
 
-  const { gainDb: staticGainDb, gain } = searchStaticGain(
-    settings.targetLufs,
-    settings.maxGainDb,
-    inputLufs,
-    (candidateDb) => {
-      const candidate = limiterGain(limiter, fromDecibels(candidateDb));
-      return { gain: candidate, lufs: integrateLoudness(power, audio.sampleRate, candidate) };
-    },
-  );
-  const output = applyGain(audio, gain);
-  let outputLufs = measureIntegratedLoudness(output);
+  const best = searchStaticGain(settings.targetLufs, settings.maxGainDb, inputLufs, (candidateDb) => {
+    const candidate = gainFor(candidateDb);
+    return { gain: candidate, lufs: integrateLoudness(power, audio.sampleRate, candidate) };
+  });
+  const staticGainDb = best.gainDb;
+  const gain = gainBuffer !== undefined && best.gainDb !== lastDb ? gainFor(best.gainDb) : best.gain;
+  const output = applyGain(audio, gain, buffers);
+  // The input's power is no longer needed: its array takes the output's.
+  let outputLufs = measureIntegratedLoudness(output, power);
 
   // The limiter works on the input's oversampled peaks times a gain that changes slowly; measure the
   // result itself and scale down in the rare case where that approximation let a peak through.
@@ -183,9 +210,9 @@ function searchStaticGain(
  *
  * The sliding minimum is van Herk / Gil-Werman: in blocks of `lookahead` samples, minima from each block's
  * start (prefix) and to its end (suffix); the window starting at n is covered by suffix[n] and
- * prefix[n + lookahead - 1]. Three passes over the clip in all.
+ * prefix[n + lookahead - 1]. Three passes over the clip in all. Written into `gain` (the clip's length).
  */
-function limiterGain(settings: LimiterSettings, staticGain: number): Float32Array {
+function limiterGain(settings: LimiterSettings, staticGain: number, gain: Float32Array): Float32Array {
   const { envelope, ceiling, lookahead, releaseCoefficient, fade, required, prefix } = settings;
   const threshold = ceiling / staticGain; // input peaks above this need gain reduction
   const peaks = envelope.above(threshold); // exact where it matters: over the threshold
@@ -203,9 +230,12 @@ function limiterGain(settings: LimiterSettings, staticGain: number): Float32Arra
     }
     if (running < 1) limiting = true;
   }
-  if (!limiting) return fade.map((value) => value * staticGain);
+  if (!limiting) {
+    for (let n = 0; n < length; n++) gain[n] = (fade[n] ?? 0) * staticGain;
+    return gain;
+  }
 
-  const gain = new Float32Array(length); // the suffix minima first, then the result
+  // `gain` holds the suffix minima first, then the result.
   for (let start = 0; start < length; start += lookahead) {
     let running = 1;
     for (let n = Math.min(start + lookahead, length) - 1; n >= start; n--) {
@@ -232,7 +262,13 @@ function limiterGain(settings: LimiterSettings, staticGain: number): Float32Arra
 }
 
 /** Raised-cosine fade-in and fade-out multipliers; shortened in proportion when the clip is too short. */
-function fadeEnvelope(length: number, sampleRate: number, fadeInMs: number, fadeOutMs: number): Float32Array {
+function fadeEnvelope(
+  length: number,
+  sampleRate: number,
+  fadeInMs: number,
+  fadeOutMs: number,
+  into: Float32Array = new Float32Array(length),
+): Float32Array {
   let fadeIn = Math.max(0, Math.round((fadeInMs * sampleRate) / 1000));
   let fadeOut = Math.max(0, Math.round((fadeOutMs * sampleRate) / 1000));
   if (fadeIn + fadeOut > length) {
@@ -240,7 +276,7 @@ function fadeEnvelope(length: number, sampleRate: number, fadeInMs: number, fade
     fadeIn = Math.floor(fadeIn * scale);
     fadeOut = Math.floor(fadeOut * scale);
   }
-  const envelope = new Float32Array(length).fill(1);
+  const envelope = into.fill(1);
   for (let n = 0; n < fadeIn; n++) envelope[n] = 0.5 - 0.5 * Math.cos((Math.PI * n) / fadeIn);
   for (let n = 0; n < fadeOut; n++) {
     const index = length - 1 - n;
@@ -249,9 +285,17 @@ function fadeEnvelope(length: number, sampleRate: number, fadeInMs: number, fade
   return envelope;
 }
 
-function applyGain(audio: StereoAudio, gain: Float32Array): StereoAudio {
-  const left = new Float32Array(gain.length);
-  const right = new Float32Array(gain.length);
+function applyGain(audio: StereoAudio, gain: Float32Array, buffers: MasterBuffers): StereoAudio {
+  const { scratch, overwriteInput } = buffers;
+  const length = gain.length;
+  const left =
+    overwriteInput === true
+      ? audio.left.subarray(0, length)
+      : (scratch?.take('master.left', length) ?? new Float32Array(length));
+  const right =
+    overwriteInput === true
+      ? audio.right.subarray(0, length)
+      : (scratch?.take('master.right', length) ?? new Float32Array(length));
   for (let n = 0; n < gain.length; n++) {
     const g = gain[n] ?? 0;
     left[n] = (audio.left[n] ?? 0) * g;

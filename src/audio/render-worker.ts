@@ -11,6 +11,7 @@ import { SpessaLog } from 'spessasynth_core';
 import type { Score } from '../music/score.ts';
 import { renderClipInWorker, type ClipOptions } from './clip-renderer.ts';
 import { isSharedSampleBuffers, type SharedSampleBuffers } from './shared-samples.ts';
+import { AudioScratch } from './stereo-audio.ts';
 import { Synthesizer } from './synthesizer.ts';
 import type { RenderedClip } from './rendered-clip.ts';
 
@@ -82,13 +83,16 @@ async function main(): Promise<void> {
     send({ type: 'init-failed', message: error instanceof Error ? error.message : String(error) });
     return;
   }
+  // The clip's audio, raw and mastered, in buffers reused from clip to clip (only the encoded files leave the
+  // worker). Raw renders asked for as audio are transferred to the pool, so they get fresh arrays.
+  const scratch = new AudioScratch();
   port.on('message', (message: unknown) => {
     if (!isRenderRequest(message)) return;
     const { id } = message;
     try {
       const isCancelled = (): boolean => Atomics.load(cancel, 0) === id;
       if (message.output === 'clip') {
-        const clip = renderClipInWorker(synthesizer, message.score, message.clip ?? {}, isCancelled);
+        const clip = renderClipInWorker(synthesizer, message.score, message.clip ?? {}, isCancelled, scratch);
         send({ type: 'clip-done', id, clip }, [clip.ogg.buffer as ArrayBuffer, clip.mid.buffer as ArrayBuffer]);
         return;
       }

@@ -8,8 +8,13 @@ import { BasicSoundBank, MIDIControllers, SoundBankLoader, SpessaSynthProcessor 
 
 import type { Score } from '../music/score.ts';
 import { FdnReverb } from './fdn-reverb.ts';
-import { SAMPLE_RATE, type StereoAudio } from './stereo-audio.ts';
-import { shareCompressedData, SharedSamples, type SharedSampleBuffers } from './shared-samples.ts';
+import { SAMPLE_RATE, type AudioScratch, type StereoAudio } from './stereo-audio.ts';
+import {
+  parseSharingCompressedData,
+  shareCompressedData,
+  SharedSamples,
+  type SharedSampleBuffers,
+} from './shared-samples.ts';
 import { scheduleScore, type SynthSchedule } from './synth-schedule.ts';
 
 /**
@@ -24,6 +29,11 @@ const CANCEL_CHECK_BLOCKS = 16;
 export interface SynthesizerRenderOptions {
   /** Polled while rendering; when it returns true the render stops with an `AbortError`. */
   readonly isCancelled?: () => boolean;
+  /**
+   * Render into these reused buffers (keys `synth.left` and `synth.right`) instead of new arrays: the audio
+   * returned is then only valid until the next render with the same scratch.
+   */
+  readonly scratch?: AudioScratch | undefined;
 }
 
 export interface SynthesizerOptions {
@@ -50,21 +60,24 @@ export class Synthesizer {
    */
   static async load(bytes: Uint8Array, options: SynthesizerOptions = {}): Promise<Synthesizer> {
     await BasicSoundBank.isSF3DecoderReady;
-    const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-    // spessasynth_core reads through byte views only, so a SharedArrayBuffer serves as well as an ArrayBuffer.
-    const buffer = (whole ? bytes.buffer : bytes.slice().buffer) as ArrayBuffer;
-    const soundBank = SoundBankLoader.fromArrayBuffer(buffer);
-    if (options.sharedSamples === undefined) return new Synthesizer(soundBank, undefined);
-    // The Vorbis streams too: read them from `bytes` (shared by the pool) rather than from per-worker copies.
-    shareCompressedData(soundBank, bytes);
-    return new Synthesizer(soundBank, new SharedSamples(options.sharedSamples, soundBank));
+    const { sharedSamples } = options;
+    if (sharedSamples === undefined) return new Synthesizer(parseWhole(bytes), undefined);
+    // The Vorbis streams are read from `bytes` (shared by the pool) rather than from per-worker copies: parsed
+    // without them where the file allows it, else parsed whole and pointed back at `bytes`.
+    let soundBank = parseSharingCompressedData(bytes);
+    if (soundBank === undefined) {
+      soundBank = parseWhole(bytes);
+      shareCompressedData(soundBank, bytes);
+    }
+    return new Synthesizer(soundBank, new SharedSamples(sharedSamples, soundBank));
   }
 
   /** Renders exactly ceil(lengthBeats * 60 / tempo * 48000) frames of `score`. */
   render(score: Score, options: SynthesizerRenderOptions = {}): StereoAudio {
     const schedule = scheduleScore(score, SAMPLE_RATE);
-    const left = new Float32Array(schedule.frames);
-    const right = new Float32Array(schedule.frames);
+    const { scratch } = options;
+    const left = scratch?.zeroed('synth.left', schedule.frames) ?? new Float32Array(schedule.frames);
+    const right = scratch?.zeroed('synth.right', schedule.frames) ?? new Float32Array(schedule.frames);
     const synth = new SpessaSynthProcessor(SAMPLE_RATE, {
       maxBufferSize: BLOCK_FRAMES,
       effectsEnabled: true,
@@ -79,6 +92,13 @@ export class Synthesizer {
     play(synth, schedule, left, right, options.isCancelled);
     return { sampleRate: SAMPLE_RATE, left, right };
   }
+}
+
+/** Parses the whole file, every sample copied out of it. */
+function parseWhole(bytes: Uint8Array): BasicSoundBank {
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  // spessasynth_core reads through byte views only, so a SharedArrayBuffer serves as well as an ArrayBuffer.
+  return SoundBankLoader.fromArrayBuffer((whole ? bytes.buffer : bytes.slice().buffer) as ArrayBuffer);
 }
 
 function setUpChannels(synth: SpessaSynthProcessor, schedule: SynthSchedule): void {

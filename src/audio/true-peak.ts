@@ -77,10 +77,14 @@ export class TruePeakEnvelope {
   /** Per block: 1 once its values are exact. */
   private readonly resolved: Uint8Array;
 
-  constructor(audio: StereoAudio) {
+  /** `scratch`: room for the envelope, used (zeroed first) when it is long enough. */
+  constructor(audio: StereoAudio, scratch?: Float32Array) {
     this.audio = audio;
     this.length = Math.min(audio.left.length, audio.right.length);
-    this.values = new Float32Array(this.length);
+    this.values =
+      scratch !== undefined && scratch.length >= this.length
+        ? scratch.subarray(0, this.length).fill(0)
+        : new Float32Array(this.length);
     this.bounds = blockBounds(linkedBlockMaxima(audio, this.length));
     this.resolved = new Uint8Array(this.bounds.length);
   }

@@ -9,9 +9,16 @@ import { SoundBankLoader, SpessaLog, SpessaSynthProcessor } from 'spessasynth_co
 import type { Score } from '../../src/music/score.ts';
 import { FdnReverb } from '../../src/audio/fdn-reverb.ts';
 import { createRenderPool, RenderWorkerError, type RenderPool } from '../../src/audio/render-pool.ts';
-import { createSharedSampleBuffers, shareCompressedData, sharedSampleBytes } from '../../src/audio/shared-samples.ts';
+import { renderClipInWorker } from '../../src/audio/clip-renderer.ts';
+import type { RenderedClip } from '../../src/audio/rendered-clip.ts';
+import {
+  createSharedSampleBuffers,
+  parseSharingCompressedData,
+  shareCompressedData,
+  sharedSampleBytes,
+} from '../../src/audio/shared-samples.ts';
 import { defaultSoundfontPath, readSoundfont, SoundfontError } from '../../src/audio/soundfont.ts';
-import { SAMPLE_RATE, type StereoAudio } from '../../src/audio/stereo-audio.ts';
+import { AudioScratch, SAMPLE_RATE, type StereoAudio } from '../../src/audio/stereo-audio.ts';
 import { scheduleScore } from '../../src/audio/synth-schedule.ts';
 import { Synthesizer } from '../../src/audio/synthesizer.ts';
 import { demoScore } from '../fixtures/demo-score.ts';
@@ -366,6 +373,41 @@ describe('shared decoded samples', () => {
     assert.ok(first !== undefined && first.buffer === bytes.buffer);
   });
 
+  it('GIVEN the bundled SF3 THEN the parse without the sample data gives the same samples, read from the file bytes', async () => {
+    const { bytes } = await readSoundfont({ shared: true });
+    const whole = SoundBankLoader.fromArrayBuffer(bytes.buffer as ArrayBuffer);
+    const skeleton = parseSharingCompressedData(bytes);
+    assert.ok(skeleton !== undefined);
+    assert.equal(skeleton.samples.length, whole.samples.length);
+    assert.equal(skeleton.presets.length, whole.presets.length);
+    assert.equal(skeleton.instruments.length, whole.instruments.length);
+    for (const [index, sample] of skeleton.samples.entries()) {
+      const expected = whole.samples[index];
+      assert.ok(expected !== undefined);
+      assert.deepEqual(
+        [
+          sample.name,
+          sample.sampleRate,
+          sample.loopStart,
+          sample.loopEnd,
+          sample.sampleType,
+          sample.linkedSample?.name,
+        ],
+        [
+          expected.name,
+          expected.sampleRate,
+          expected.loopStart,
+          expected.loopEnd,
+          expected.sampleType,
+          expected.linkedSample?.name,
+        ],
+      );
+      const stream = sample.getRawData(true);
+      assert.equal(stream.buffer, bytes.buffer);
+      assert.ok(Buffer.from(stream).equals(expected.getRawData(true)), `sample ${index}`);
+    }
+  });
+
   it('GIVEN two Synthesizers on one set of shared samples THEN the second decodes nothing and both render byte for byte as an unshared one', async () => {
     const { bytes } = await readSoundfont();
     const score = demoScore({ bars: 2, tempo: 112 });
@@ -422,6 +464,57 @@ describe('shared decoded samples', () => {
     assert.equal(pool.decodedSampleBytes, decoded);
     assert.ok(decoded > 40_000_000, `${decoded} bytes decoded`);
     assert.ok(growth < 0.25 * decoded, `RSS grew ${growth} bytes; decoded samples ${decoded} bytes`);
+  });
+});
+
+/** Everything of a clip that must not depend on what the worker rendered before (timings do). */
+function clipBytes(clip: RenderedClip): unknown {
+  const report = Object.fromEntries(Object.entries(clip.report).filter(([key]) => key !== 'timings'));
+  return { ogg: Buffer.from(clip.ogg), mid: Buffer.from(clip.mid), png: Buffer.from(clip.png), report };
+}
+
+describe('reused audio buffers', () => {
+  // A long clip, a shorter one in the same (larger) buffers, then a longer one that makes them grow.
+  const scores = [
+    { ...demoScore({ bars: 4, tempo: 100 }), title: 'long' },
+    { ...programScore(48), title: 'short' },
+    { ...demoScore({ bars: 6, tempo: 90 }), title: 'longer' },
+  ];
+
+  it('GIVEN clips rendered back to back with one scratch THEN each is byte for byte the clip made without it', async () => {
+    const { bytes } = await readSoundfont();
+    const synthesizer = await Synthesizer.load(bytes);
+    const scratch = new AudioScratch();
+    const reused = scores.map((score) => clipBytes(renderClipInWorker(synthesizer, score, {}, () => false, scratch)));
+    assert.ok(scratch.byteLength > 0);
+    for (const [index, score] of scores.entries()) {
+      const fresh = clipBytes(renderClipInWorker(synthesizer, score, {}, () => false));
+      assert.deepEqual(reused[index], fresh, score.title);
+    }
+  });
+
+  it('GIVEN a long clip then much shorter ones THEN the scratch lets the long buffers go and reuses close sizes', () => {
+    const scratch = new AudioScratch();
+    const long = scratch.take('a', 1000);
+    assert.equal(scratch.byteLength, 4000);
+    const close = scratch.take('a', 600);
+    assert.equal(close.buffer, long.buffer, 'more than half of the buffer: reused');
+    const short = scratch.take('a', 400);
+    assert.notEqual(short.buffer, long.buffer);
+    assert.equal(scratch.byteLength, 1600, 'less than half: replaced by a buffer of that length');
+    assert.equal(scratch.zeroed('b', 3).join(','), '0,0,0');
+  });
+
+  it('GIVEN two different clips back to back in one worker THEN each is byte for byte the clip a fresh worker makes', async () => {
+    const reused: unknown[] = [];
+    {
+      await using pool = await createRenderPool({ workers: 1 });
+      for (const score of scores) reused.push(clipBytes(await pool.renderClip(score)));
+    }
+    for (const [index, score] of scores.entries()) {
+      await using fresh = await createRenderPool({ workers: 1 });
+      assert.deepEqual(reused[index], clipBytes(await fresh.renderClip(score)), score.title);
+    }
   });
 });
 
