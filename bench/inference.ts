@@ -10,7 +10,10 @@
  *  3. peak RSS of the process (worker threads included) with the model and the SoundFont loaded;
  *  4. the longest event-loop stall of the main thread in the latency runs and in the bursts.
  *
- *   node bench/inference.ts [burstSeconds=10] [batchSize=8] [session=worker|in-process]
+ *   npm run bench:inference -- [burstSeconds=10] [batchSize=8] [session=worker|in-process]
+ *
+ * The npm script starts Node as `npm start` starts the bot, with the main thread's young generation capped
+ * (`--max-semi-space-size=4`); `node bench/inference.ts` measures V8's default instead (about 25 MB more at peak).
  *
  * `session`: the model session in its worker thread (the default, as the bot runs it) or on the main thread
  * (`inWorker: false`), to compare the two.
@@ -49,6 +52,10 @@ const cores = availableParallelism();
 const config = loadConfig(process.env, cores);
 if (!config.ok) throw new Error(config.error.message);
 const { threads, renderWorkers: workers } = config.value;
+/** The main thread's semi-space cap in MB when Node was started with one (`npm start` passes 4). */
+const semiSpaceMb = /--max-semi-space-size[= ](\d+)/.exec(
+  [...process.execArgv, process.env['NODE_OPTIONS'] ?? ''].join(' '),
+)?.[1];
 /** Peak RSS so far, in MB (maxRSS is in KiB and counts the worker threads: they are threads of this process). */
 const peakRssMb = (): number => (process.resourceUsage().maxRSS * 1024) / 1e6;
 
@@ -335,6 +342,12 @@ try {
     ['longest event-loop stall, latency runs (one clip at a time)', `${stalls.latency.toFixed(0)} ms`, '', undefined],
     ['longest event-loop stall, bursts', `${stalls.burst.toFixed(0)} ms`, '', undefined],
     ['RSS once loaded, before any clip', `${loadedRssMb.toFixed(0)} MB`, '', undefined],
+    [
+      `main thread young generation`,
+      semiSpaceMb === undefined ? "V8's default" : `semi-space ${semiSpaceMb} MB`,
+      'as npm start',
+      semiSpaceMb === '4',
+    ],
     ['peak RSS (model + SoundFont + workers)', `${peakMb.toFixed(0)} MB`, '≤ 500 MB', peakMb <= 500],
   ];
   const width = Math.max(...rows.map((r) => r[0].length));
