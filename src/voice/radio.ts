@@ -8,6 +8,10 @@
  * 👍 / 👎 steer what comes next: a segment with more 👍 than 👎 becomes the anchor; after a segment with more 👎,
  * the next submission returns to the anchor's line (an extension of the liked segment), or, with no anchor, starts
  * a fresh idea in the same style, tempo and key. Votes are also emitted for the taste profile.
+ *
+ * A segment the queue refuses for now (the owner's own pieces fill their share, the server's or the whole queue is
+ * full) is not a failure: the radio asks again when the queue says a place frees up, and gives up only when the
+ * queue has refused it for `maxWaitMs` without a break.
  */
 import { randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -73,6 +77,8 @@ export interface RadioOptions {
   readonly leadMs?: number | undefined;
   /** Failed segments in a row before the radio stops; default 3. */
   readonly maxFailures?: number | undefined;
+  /** How long the queue may refuse segments, without a break, before the radio stops; default 2 minutes. */
+  readonly maxWaitMs?: number | undefined;
   /** How often the radio looks at the buffer; default 250 ms. */
   readonly tickMs?: number | undefined;
   readonly seed?: (() => number) | undefined;
@@ -81,6 +87,8 @@ export interface RadioOptions {
 }
 
 const KEPT_SEGMENTS = 50;
+/** The longest the radio waits before asking the queue again after a refusal, whatever the queue's estimate. */
+const MAX_RETRY_MS = 5000;
 
 interface PendingJob {
   readonly jobId: string;
@@ -98,6 +106,8 @@ export class RadioStation extends EventEmitter<RadioEvents> {
   #chain = new OggOpusChain();
   #pending: PendingJob | null = null;
   #failures = 0;
+  /** While the queue refuses segments: when it first did, and when to ask again (Date.now()). */
+  #refused: { readonly since: number; retryAt: number } | null = null;
   #anchor: RadioSegment | null = null;
   #steerAway: RadioSegment | null = null;
   #position: () => number = () => 0;
@@ -208,6 +218,7 @@ export class RadioStation extends EventEmitter<RadioEvents> {
 
   #schedule(): void {
     if (this.#state.status === 'stopped' || this.#pending !== null) return;
+    if (this.#refused !== null && Date.now() < this.#refused.retryAt) return;
     if (this.#state.status === 'starting') {
       // The first segment failed: try again with another seed.
       this.#submit({ ...this.#options.first, seed: this.#seed() }, { kind: 'compose' });
@@ -255,10 +266,32 @@ export class RadioStation extends EventEmitter<RadioEvents> {
       request,
     });
     if (!submitted.ok) {
-      this.#failed(`could not queue a segment: ${submitted.error.message}`);
+      this.#refusedFor(submitted.error.message, submitted.error.retryAfterSeconds);
       return;
     }
+    if (this.#refused !== null) {
+      this.#log(`radio ${this.label}: the queue took a segment after ${describeMs(Date.now() - this.#refused.since)}`);
+      this.#refused = null;
+    }
     this.#pending = { jobId: submitted.job.id, submittedAt: Date.now(), origin };
+  }
+
+  /** The queue refused a segment for now: ask again later, or stop when it has refused for too long. */
+  #refusedFor(message: string, retryAfterSeconds: number): void {
+    const now = Date.now();
+    const tick = this.#options.tickMs ?? 250;
+    const retryAt = now + Math.min(MAX_RETRY_MS, Math.max(tick, retryAfterSeconds * 1000));
+    if (this.#refused === null) {
+      this.#refused = { since: now, retryAt };
+      this.#log(`radio ${this.label}: the queue refused a segment, asking again in a moment: ${message}`);
+      return;
+    }
+    this.#refused.retryAt = retryAt;
+    const maxWaitMs = this.#options.maxWaitMs ?? 120_000;
+    if (now - this.#refused.since < maxWaitMs) return;
+    const why = `the queue refused segments for ${describeMs(now - this.#refused.since)}: ${message}`;
+    if (this.listenerCount('error') > 0) this.emit('error', new Error(`the radio stopped: ${why}`));
+    this.stop('failed', why);
   }
 
   #failed(why: string): void {
@@ -324,4 +357,8 @@ export class RadioStation extends EventEmitter<RadioEvents> {
     if (this.#state.status === 'starting') this.#setState({ status: 'on-air', since: Date.now() });
     this.#schedule();
   }
+}
+
+function describeMs(ms: number): string {
+  return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
 }

@@ -221,4 +221,56 @@ describe('RadioStation (fake inference service)', () => {
     assert.equal(errors.length, 1);
     assert.equal(fake.submitted.length, 3);
   });
+
+  test('GIVEN a queue that refuses segments for a while THEN the radio waits and goes on; refused too long THEN it stops', async () => {
+    const fake = new FakeService();
+    fake.refuse = true;
+    const logs: string[] = [];
+    const radio = new RadioStation({
+      service: fake.asService(),
+      first: FIRST,
+      label: 'lofi',
+      owner: { id: 'u1', name: 'ada' },
+      guildId: 'g1',
+      channelId: null,
+      tickMs: 10,
+      maxWaitMs: 60_000,
+      log: (line) => logs.push(line),
+    });
+    radio.start();
+    // Many ticks go by: a refusal is not a failure, and the radio waits for the queue's estimate (1 s).
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(statusOf(radio), 'starting');
+    assert.equal(fake.submitted.length, 0);
+    fake.refuse = false;
+    await until(() => fake.submitted.length === 1, 3000, 'the segment queued once there is room');
+    fake.finish(0, ogg, 'One');
+    await until(() => radio.segments.length === 1, 2000, 'segment 1');
+    assert.equal(statusOf(radio), 'on-air');
+    assert.equal(logs.filter((line) => line.includes('refused')).length, 1, logs.join('\n'));
+    radio.stop();
+
+    const stubborn = new FakeService();
+    stubborn.refuse = true;
+    const gaveUp = new RadioStation({
+      service: stubborn.asService(),
+      first: FIRST,
+      label: 'lofi',
+      owner: { id: 'u1', name: 'ada' },
+      guildId: 'g1',
+      channelId: null,
+      tickMs: 10,
+      maxWaitMs: 500,
+    });
+    const errors: Error[] = [];
+    gaveUp.on('error', (error) => errors.push(error));
+    gaveUp.start();
+    await until(() => statusOf(gaveUp) === 'stopped', 5000, 'the radio gives up');
+    const stopped = gaveUp.state;
+    assert.ok(stopped.status === 'stopped');
+    assert.equal(stopped.reason, 'failed');
+    assert.match(stopped.error ?? '', /the queue refused segments for \d\.\d s: the queue is full/);
+    assert.equal(errors.length, 1);
+    assert.equal(stubborn.submitted.length, 0);
+  });
 });
