@@ -24,7 +24,8 @@ export interface Config {
   readonly databasePath: string;
   /**
    * How long clip files are kept (MOTIF_RETENTION_DAYS: days, default 30; 0 or "forever" = keepDays null, kept for
-   * ever) and whether liked clips keep theirs however old (MOTIF_KEEP_LIKED, default true). Rows always stay.
+   * ever) and whether liked clips keep theirs however old (MOTIF_KEEP_LIKED, default true); radio segments' files
+   * go sooner (MOTIF_RADIO_RETENTION_HOURS, default 24; 0 = as other clips'). Rows always stay.
    */
   readonly retention: RetentionPolicy;
   /** The bot's Discord settings; only `npm start` and `npm run register` need them (see requireDiscord). */
@@ -79,6 +80,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, co
   if (keepLiked === undefined) {
     return invalid(`MOTIF_KEEP_LIKED must be true or false (got "${env['MOTIF_KEEP_LIKED'] ?? ''}")`);
   }
+  const radioKeepHours = parseRadioRetentionHours(env['MOTIF_RADIO_RETENTION_HOURS']);
+  if (radioKeepHours === undefined) {
+    return invalid(
+      `MOTIF_RADIO_RETENTION_HOURS must be a whole number of hours from 0 to ${MAX_RETENTION_DAYS * 24} ` +
+        `(0 keeps radio segments as long as other clips; got "${env['MOTIF_RADIO_RETENTION_HOURS'] ?? ''}")`,
+    );
+  }
   return {
     ok: true,
     value: {
@@ -89,7 +97,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, co
       renderWorkers,
       dataDir,
       databasePath: nonEmpty(env['MOTIF_DATABASE']) ?? join(dataDir, 'motif.sqlite'),
-      retention: { keepDays, keepLiked },
+      retention: { keepDays, keepLiked, radioKeepHours },
       discord: {
         token: nonEmpty(env['DISCORD_TOKEN'])?.trim(),
         applicationId: nonEmpty(env['DISCORD_APPLICATION_ID'])?.trim(),
@@ -175,6 +183,18 @@ function parseRetentionDays(value: string | undefined): number | null | undefine
   const days = Number(text);
   if (days > MAX_RETENTION_DAYS) return undefined;
   return days === 0 ? null : days;
+}
+
+const DEFAULT_RADIO_RETENTION_HOURS = 24;
+
+/** Hours to keep radio segments' files; null = as other clips' (0); undefined = not a valid value. */
+function parseRadioRetentionHours(value: string | undefined): number | null | undefined {
+  if (value === undefined || value.trim() === '') return DEFAULT_RADIO_RETENTION_HOURS;
+  const text = value.trim();
+  if (!/^\d+$/.test(text)) return undefined;
+  const hours = Number(text);
+  if (hours > MAX_RETENTION_DAYS * 24) return undefined;
+  return hours === 0 ? null : hours;
 }
 
 function parseBoolean(value: string | undefined, fallback: boolean): boolean | undefined {

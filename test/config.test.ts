@@ -23,7 +23,7 @@ describe('loadConfig', () => {
       renderWorkers: 4,
       dataDir: DEFAULT_DATA_DIR,
       databasePath: join(DEFAULT_DATA_DIR, 'motif.sqlite'),
-      retention: { keepDays: 30, keepLiked: true },
+      retention: { keepDays: 30, keepLiked: true, radioKeepHours: 24 },
       discord: { token: undefined, applicationId: undefined, guildId: undefined, apiUrl: undefined },
     });
   });
@@ -40,6 +40,7 @@ describe('loadConfig', () => {
         MOTIF_DATABASE: '/db/motif.sqlite',
         MOTIF_RETENTION_DAYS: '7',
         MOTIF_KEEP_LIKED: 'false',
+        MOTIF_RADIO_RETENTION_HOURS: '6',
         DISCORD_TOKEN: ' abc.def ',
         DISCORD_APPLICATION_ID: '100000000000000001',
         DISCORD_GUILD_ID: '200000000000000001',
@@ -53,7 +54,7 @@ describe('loadConfig', () => {
     assert.equal(config.value.renderWorkers, 1);
     assert.equal(config.value.dataDir, '/var/motif');
     assert.equal(config.value.databasePath, '/db/motif.sqlite');
-    assert.deepEqual(config.value.retention, { keepDays: 7, keepLiked: false });
+    assert.deepEqual(config.value.retention, { keepDays: 7, keepLiked: false, radioKeepHours: 6 });
     assert.deepEqual(config.value.discord, {
       token: 'abc.def',
       applicationId: '100000000000000001',
@@ -79,7 +80,7 @@ describe('loadConfig', () => {
     test(`GIVEN MOTIF_RETENTION_DAYS="${days}" THEN clip files are kept ${keepDays === null ? 'for ever' : `${keepDays} days`}`, () => {
       const config = loadConfig({ MOTIF_RETENTION_DAYS: days }, 1);
       assert.ok(config.ok);
-      assert.deepEqual(config.value.retention, { keepDays, keepLiked: true });
+      assert.deepEqual(config.value.retention, { keepDays, keepLiked: true, radioKeepHours: 24 });
     });
   }
 
@@ -94,7 +95,20 @@ describe('loadConfig', () => {
     test(`GIVEN MOTIF_KEEP_LIKED="${text}" THEN liked clips ${keepLiked ? 'keep' : 'lose'} their files`, () => {
       const config = loadConfig({ MOTIF_KEEP_LIKED: text }, 1);
       assert.ok(config.ok);
-      assert.deepEqual(config.value.retention, { keepDays: 30, keepLiked });
+      assert.deepEqual(config.value.retention, { keepDays: 30, keepLiked, radioKeepHours: 24 });
+    });
+  }
+
+  for (const [text, radioKeepHours] of [
+    ['0', null],
+    ['1', 1],
+    [' 48 ', 48],
+    ['', 24],
+  ] as const) {
+    test(`GIVEN MOTIF_RADIO_RETENTION_HOURS="${text}" THEN radio segments keep their files ${radioKeepHours === null ? 'as other clips' : `${radioKeepHours} hours`}`, () => {
+      const config = loadConfig({ MOTIF_RADIO_RETENTION_HOURS: text }, 1);
+      assert.ok(config.ok);
+      assert.deepEqual(config.value.retention, { keepDays: 30, keepLiked: true, radioKeepHours });
     });
   }
 
@@ -108,6 +122,12 @@ describe('loadConfig', () => {
     ['MOTIF_RETENTION_DAYS', '30d', /MOTIF_RETENTION_DAYS must be .*got "30d"/],
     ['MOTIF_RETENTION_DAYS', 'never', /MOTIF_RETENTION_DAYS must be .*got "never"/],
     ['MOTIF_RETENTION_DAYS', '36501', /MOTIF_RETENTION_DAYS must be .*got "36501"/],
+    [
+      'MOTIF_RADIO_RETENTION_HOURS',
+      '1.5',
+      /^MOTIF_RADIO_RETENTION_HOURS must be a whole number of hours from 0 to 876000 .*got "1\.5"/,
+    ],
+    ['MOTIF_RADIO_RETENTION_HOURS', 'forever', /MOTIF_RADIO_RETENTION_HOURS must be .*got "forever"/],
     ['MOTIF_KEEP_LIKED', 'maybe', /^MOTIF_KEEP_LIKED must be true or false \(got "maybe"\)$/],
     ['MOTIF_DEVICE', 'tpu', /MOTIF_DEVICE must be one of/],
     ['MOTIF_THREADS', '0', /MOTIF_THREADS/],

@@ -12,7 +12,7 @@ import { topStyle } from '../taste/taste-profile.ts';
 import type { TasteReader } from '../taste/taste-reader.ts';
 import type { DefaultStyle } from './compose.ts';
 
-export const RETENTION_EVERY_MS = 24 * 60 * 60 * 1000;
+export const RETENTION_EVERY_MS = 60 * 60 * 1000;
 
 export interface ClipArchiveOptions {
   readonly service: Pick<InferenceService, 'on' | 'off'>;

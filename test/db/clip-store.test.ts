@@ -17,6 +17,7 @@ after(() => {
 });
 
 const DAY = 86_400_000;
+const HOUR = 3_600_000;
 const LIMITS = { maxQueued: 1000, perUser: 1000, perGuild: 1000, maxAttempts: 3 };
 
 interface World {
@@ -32,7 +33,10 @@ interface World {
 
 let worlds = 0;
 function world(
-  options: { pageSize?: number; retention?: { keepDays?: number | null; keepLiked?: boolean } } = {},
+  options: {
+    pageSize?: number;
+    retention?: { keepDays?: number | null; keepLiked?: boolean; radioKeepHours?: number | null };
+  } = {},
 ): World {
   const dir = join(root, `w${++worlds}`);
   const dbPath = join(dir, 'motif.db');
@@ -609,6 +613,38 @@ describe('applyRetention', () => {
       assert.deepEqual(await w.store.applyRetention(t0 + 31 * DAY), { clips: 0, orphans: 0, foldersPending: 0 });
     } finally {
       w.close();
+    }
+  });
+
+  test('GIVEN radio segments THEN their files go after radioKeepHours (liked ones stay), other clips keep theirs', async () => {
+    const w = world({ retention: { keepDays: 30, radioKeepHours: 24 } });
+    const kept = world({ retention: { keepDays: null, radioKeepHours: null } });
+    try {
+      const t0 = 1_700_000_000_000;
+      w.setNow(t0);
+      const segment = makeClip(w.queue, w.store, w.dataDir, { userId: 'u1', kind: 'radio' });
+      const likedSegment = makeClip(w.queue, w.store, w.dataDir, { userId: 'u1', kind: 'radio' });
+      const clip = makeClip(w.queue, w.store, w.dataDir, { userId: 'u1' });
+      assert.ok(w.store.recordFeedback({ userId: 'u2', guildId: null, clipId: likedSegment.id, kind: 'like' }).ok);
+      w.setNow(t0 + 2 * HOUR);
+      const fresh = makeClip(w.queue, w.store, w.dataDir, { userId: 'u1', kind: 'radio' });
+      const filesOf = (id: string): boolean => w.store.get(id)?.files !== undefined && existsSync(join(w.dataDir, id));
+
+      assert.equal((await w.store.applyRetention(t0 + 23 * HOUR)).clips, 0);
+      assert.deepEqual(await w.store.applyRetention(t0 + 25 * HOUR), { clips: 1, orphans: 0, foldersPending: 0 });
+      assert.deepEqual(
+        [segment, likedSegment, clip, fresh].map((c) => filesOf(c.id)),
+        [false, true, true, true],
+      );
+      assert.equal((await w.store.applyRetention(t0 + 27 * HOUR)).clips, 1, 'the later segment a day after it');
+
+      kept.setNow(t0);
+      const keptSegment = makeClip(kept.queue, kept.store, kept.dataDir, { userId: 'u1', kind: 'radio' });
+      assert.equal((await kept.store.applyRetention(t0 + 400 * DAY)).clips, 0);
+      assert.ok(kept.store.get(keptSegment.id)?.files);
+    } finally {
+      w.close();
+      kept.close();
     }
   });
 
