@@ -47,6 +47,8 @@ export interface BotOptions {
   readonly log: (line: string) => void;
   /** Least time between two progress edits of one message; default 1000 ms. */
   readonly minEditGapMs?: number | undefined;
+  /** How long an interaction's token works; Discord's 15 minutes by default (tests shorten it). */
+  readonly interactionTokenLifetimeMs?: number | undefined;
   /** Seeds for requests that name none; crypto-random by default. */
   readonly seed?: (() => number) | undefined;
   /** More slash commands (e.g. voice's /play, /stop), dispatched beside Motif's own. */
@@ -97,6 +99,7 @@ export function createBot(options: BotOptions): Bot {
           defaultStyle: options.defaultStyle,
           member: (guildId, userId) => client.guilds.cache.get(guildId)?.members.cache.get(userId),
           log,
+          interactionTokenLifetimeMs: options.interactionTokenLifetimeMs,
         };
   const commands = [
     ...allCommands({

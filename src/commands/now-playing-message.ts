@@ -1,8 +1,8 @@
 /**
  * A message that follows a guild's player: it is edited when the player changes (a new clip, the radio's next
  * segment, a reconnect) and as the clock moves, at most once per `minGapMs`, only when its text changed, and it
- * stops following once nothing plays (idle, left, or the item it was made for ended) or the interaction's token
- * is about to expire.
+ * stops following once nothing plays (idle, left, or the item it was made for ended) or an edit fails (the message
+ * was deleted). It may follow for hours: `edit` outlives the interaction's token (see lasting-reply.ts).
  */
 import type { GuildPlayer } from '../voice/guild-player.ts';
 import type { NowPlayingView } from '../voice/now-playing.ts';
@@ -19,8 +19,6 @@ export interface NowPlayingMessageOptions {
   readonly follows?: ((view: NowPlayingView) => boolean) | undefined;
   /** Least time between two edits; default 1000 ms. */
   readonly minGapMs?: number | undefined;
-  /** How long to follow at most; default 14 minutes (an interaction token lasts 15). */
-  readonly lifetimeMs?: number | undefined;
   readonly log: (line: string) => void;
 }
 
@@ -31,7 +29,6 @@ export class NowPlayingMessage {
   #lastEditAt = 0;
   #timer: NodeJS.Timeout | undefined;
   #tick: NodeJS.Timeout | undefined;
-  #lifetime: NodeJS.Timeout | undefined;
   #editing = false;
   #dirty = false;
   #stopped = false;
@@ -59,13 +56,6 @@ export class NowPlayingMessage {
       this.#schedule();
     }, this.#minGapMs);
     this.#tick.unref();
-    this.#lifetime = setTimeout(
-      () => {
-        this.stop();
-      },
-      this.#options.lifetimeMs ?? 14 * 60_000,
-    );
-    this.#lifetime.unref();
   }
 
   /** Something changed that the player does not announce (a vote): update soon. */
@@ -78,7 +68,6 @@ export class NowPlayingMessage {
     this.#stopped = true;
     clearTimeout(this.#timer);
     clearInterval(this.#tick);
-    clearTimeout(this.#lifetime);
     this.#player?.off('stateChange', this.#onState);
   }
 

@@ -5,6 +5,7 @@
 import { InteractionContextType } from 'discord.js';
 
 import type { BotCommand } from '../bot/command.ts';
+import { replyLasting } from './lasting-reply.ts';
 import { NowPlayingMessage } from './now-playing-message.ts';
 import { guildIdOf } from './voice-asker.ts';
 import type { VoiceCommandsOptions } from './voice-command-options.ts';
@@ -20,14 +21,18 @@ export function createNowPlayingCommand(options: VoiceCommandsOptions): BotComma
     async execute(interaction) {
       const guildId = guildIdOf(interaction);
       const { view, text } = controls.nowPlaying(guildId);
-      await interaction.reply({ content: text, allowedMentions: { parse: [] } });
+      const editReply = await replyLasting(
+        interaction,
+        { content: text },
+        { tokenLifetimeMs: options.interactionTokenLifetimeMs },
+      );
       if (view.status !== 'playing') return;
       new NowPlayingMessage({
         controls,
         guildId,
         shown: text,
         minGapMs: options.nowPlayingGapMs,
-        edit: (content) => interaction.editReply({ content, allowedMentions: { parse: [] } }),
+        edit: (content) => editReply({ content }),
         log,
       }).start();
     },

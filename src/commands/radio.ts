@@ -11,6 +11,7 @@ import { UserError } from '../bot/user-error.ts';
 import { MOOD_NAMES } from '../music/moods.ts';
 import type { RadioStation } from '../voice/radio.ts';
 import { voiceTargetOf } from '../voice/voice-target.ts';
+import { replyLasting } from './lasting-reply.ts';
 import { NowPlayingMessage } from './now-playing-message.ts';
 import { createRadioButtons, radioVoteRow } from './radio-buttons.ts';
 import { reportFeedback } from './report-feedback.ts';
@@ -117,7 +118,11 @@ export function createRadioCommand(options: VoiceCommandsOptions): BotCommand {
         return `📻 Radio **${escapeMarkdown(radio.label)}** is over (${made}).`;
       };
       const { text } = controls.nowPlaying(guildId);
-      await interaction.reply({ content: text, components: [radioVoteRow()], allowedMentions: { parse: [] } });
+      const editReply = await replyLasting(
+        interaction,
+        { content: text, components: [radioVoteRow()] },
+        { tokenLifetimeMs: options.interactionTokenLifetimeMs },
+      );
       new NowPlayingMessage({
         controls,
         guildId,
@@ -126,11 +131,7 @@ export function createRadioCommand(options: VoiceCommandsOptions): BotCommand {
         follows: () => radio.state.status !== 'stopped',
         edit: (content) => {
           const onAir = radio.state.status !== 'stopped';
-          return interaction.editReply({
-            content: onAir ? content : ended(),
-            components: onAir ? [radioVoteRow()] : [],
-            allowedMentions: { parse: [] },
-          });
+          return editReply({ content: onAir ? content : ended(), components: onAir ? [radioVoteRow()] : [] });
         },
         log,
       }).start();

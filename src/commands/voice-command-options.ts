@@ -25,5 +25,7 @@ export interface VoiceCommandsOptions {
   readonly log: (line: string) => void;
   /** Least time between two edits of a now-playing message; default 1000 ms. */
   readonly nowPlayingGapMs?: number | undefined;
+  /** How long an interaction's token works (Discord's 15 minutes); now-playing messages are edited as channel messages after. */
+  readonly interactionTokenLifetimeMs?: number | undefined;
   readonly clock?: (() => number) | undefined;
 }

@@ -331,15 +331,24 @@ export function clipOf(service: InferenceService, clipId: string): { meta: ClipM
   return { meta: parsed.value, grid: parsed.grid };
 }
 
-/** The contents of every PATCH to the interaction's original message, in the order the fake received them. */
+/**
+ * The contents of every PATCH to the interaction's original message, in the order the fake received them: through
+ * the interaction's webhook, or (once its token has expired) as a channel message.
+ */
 export function originalEdits(
   fake: FakeDiscord,
   interactionId: string,
 ): { at: number; content: string; files: number }[] {
   const token = fake.interactions.get(interactionId)?.token;
   if (token === undefined) return [];
+  const messageId = fake.originalOf(interactionId)?.id;
+  const asChannelMessage = new RegExp(`^/channels/\\d+/messages/${messageId ?? 'none'}$`);
   return fake.requests
-    .filter((r) => r.method === 'PATCH' && r.path.includes(token) && /messages\/(%40|@)original$/.test(r.path))
+    .filter(
+      (r) =>
+        r.method === 'PATCH' &&
+        ((r.path.includes(token) && /messages\/(%40|@)original$/.test(r.path)) || asChannelMessage.test(r.path)),
+    )
     .map((r) => {
       const json = (r.json ?? {}) as { content?: unknown };
       return { at: r.at, content: typeof json.content === 'string' ? json.content : '', files: r.files.length };

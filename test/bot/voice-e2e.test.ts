@@ -40,6 +40,8 @@ import {
 const DEFERRED = 5;
 const REPLY = 4;
 const SEGMENT_SECONDS = 4;
+/** Interaction tokens of the radio test expire this soon (Discord's last 15 minutes; the radio plays for hours). */
+const RADIO_TOKEN_LIFETIME_MS = 6000;
 const FRAME_MS = 20;
 /**
  * "No gap" is proven by the stream (the segments' own packets, back to back, on one continuous RTP timeline); the
@@ -78,6 +80,8 @@ describe('voice in the running bot, through the fake Discord and its voice serve
         gatewayHandlers: { 4: createVoiceStateHandler({ voice, bot: { id: APP_ID, username: 'Motif', bot: true } }) },
       },
       bot: {
+        // The radio test lets the fake's tokens expire after this: the now-playing message must go on regardless.
+        interactionTokenLifetimeMs: RADIO_TOKEN_LIFETIME_MS,
         feedback: {
           onFeedback: (event) => {
             feedback.push(event);
@@ -286,8 +290,12 @@ describe('voice in the running bot, through the fake Discord and its voice serve
     assert.equal(originalEdits(h.fake, asked.id).length, edits.length, 'no edit once idle');
   });
 
-  test('GIVEN /radio style:lofi THEN three segments play back to back and 👍 records a like of the segment on air; its end reports the listening', async () => {
+  test('GIVEN /radio style:lofi THEN three segments play back to back and 👍 records a like of the segment on air; its end reports the listening', async (t) => {
     voice.clearPackets(GUILD_ID);
+    h.fake.setInteractionTokenLifetime(RADIO_TOKEN_LIFETIME_MS);
+    t.after(() => {
+      h.fake.setInteractionTokenLifetime(15 * 60_000);
+    });
     const asked = performance.now();
     const started = await h.command('radio', [option('style', 'lofi')], ADA);
     assert.match(publicReply(started.id), /^📻 Radio \*\*lofi\*\* · started by ada\nComposing the first segment/);
@@ -317,6 +325,16 @@ describe('voice in the running bot, through the fake Discord and its voice serve
       () => /Segment 3: /.test(h.fake.originalOf(started.id)?.content ?? ''),
       3000,
       'the message to show segment 3',
+    );
+    // Segment 3 began after the /radio interaction's token had expired: the message went on as a channel message.
+    const byChannel = h.fake.requests.filter(
+      (r) => r.method === 'PATCH' && new RegExp(`^/channels/\\d+/messages/${message.id}$`).test(r.path),
+    );
+    assert.ok(byChannel.length > 0, 'edits through Edit Message');
+    assert.deepEqual(
+      h.fake.requests.filter((r) => r.status === 401).map((r) => `${r.method} ${r.path}`),
+      [],
+      'no edit with an expired token',
     );
     await assertBackToBack(radio, asked, firstMs);
     // Each segment was rendered seamless (no fade-out: no dip at the hand-overs; see radio-seam.test.ts).

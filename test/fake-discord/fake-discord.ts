@@ -37,6 +37,8 @@ export interface FakeDiscordOptions {
   heartbeatIntervalMs?: number;
   /** How long the bot has to answer an interaction; Discord's 3 s by default. */
   callbackTimeoutMs?: number;
+  /** How long an interaction's token works for follow-ups and edits; Discord's 15 minutes by default. */
+  interactionTokenLifetimeMs?: number;
   /** Largest upload, per file; 10 MiB by default. */
   attachmentSizeLimit?: number;
   /**
@@ -87,6 +89,8 @@ export interface FakeDiscord extends AsyncDisposable {
   dispatch(t: string, d: unknown): number;
   /** Closes the bot's socket and keeps the session for a resume: with a close code (4000) or abruptly. */
   dropConnection(options?: DropOptions): void;
+  /** Changes how long interaction tokens work (for tokens old and new), e.g. to test what a bot does after expiry. */
+  setInteractionTokenLifetime(ms: number): void;
   /** Op 7 Reconnect. */
   requestReconnect(): void;
   /** Op 9 Invalid Session. */
@@ -98,6 +102,7 @@ export interface FakeDiscord extends AsyncDisposable {
 
 const DISCORD_HEARTBEAT_MS = 41_250;
 const DISCORD_CALLBACK_MS = 3_000;
+const DISCORD_TOKEN_LIFETIME_MS = 15 * 60_000;
 const TEN_MIB = 10 * 1024 * 1024;
 
 /** Starts a fake Discord (gateway and REST) on a free loopback port. */
@@ -108,6 +113,7 @@ export async function createFakeDiscord(options: FakeDiscordOptions): Promise<Fa
   const joinedAt = new Date().toISOString();
   const attachmentSizeLimit = options.attachmentSizeLimit ?? TEN_MIB;
   const callbackTimeoutMs = options.callbackTimeoutMs ?? DISCORD_CALLBACK_MS;
+  let tokenLifetimeMs = options.interactionTokenLifetimeMs ?? DISCORD_TOKEN_LIFETIME_MS;
   let origin = '';
 
   const messageContext: MessageContext = {
@@ -127,6 +133,7 @@ export async function createFakeDiscord(options: FakeDiscordOptions): Promise<Fa
     messageContext,
     gatewayUrl: () => `${origin.replace('http', 'ws')}/gateway`,
     callbackTimeoutMs,
+    tokenLifetimeMs: () => tokenLifetimeMs,
   });
   const gateway = new Gateway({
     token: options.token,
@@ -330,6 +337,9 @@ export async function createFakeDiscord(options: FakeDiscordOptions): Promise<Fa
     dispatch: (t, d) => gateway.dispatch(t, d),
     dropConnection: (dropOptions) => {
       gateway.drop(dropOptions);
+    },
+    setInteractionTokenLifetime: (ms) => {
+      tokenLifetimeMs = ms;
     },
     requestReconnect: () => {
       gateway.requestReconnect();

@@ -16,6 +16,8 @@ export interface RestOptions {
   gatewayUrl: () => string;
   /** Discord's 3 s: a callback later than this gets 10062 Unknown interaction. */
   callbackTimeoutMs: number;
+  /** Discord's 15 minutes: after this, the interaction's webhook routes answer 401 Invalid Webhook Token. */
+  tokenLifetimeMs: () => number;
 }
 
 interface Route {
@@ -31,6 +33,7 @@ const UNKNOWN_WEBHOOK: ApiError = { status: 404, body: { code: 10015, message: '
 const UNKNOWN_MESSAGE: ApiError = { status: 404, body: { code: 10008, message: 'Unknown Message' } };
 const UNKNOWN_CHANNEL: ApiError = { status: 404, body: { code: 10003, message: 'Unknown Channel' } };
 const MISSING_ACCESS: ApiError = { status: 403, body: { code: 50001, message: 'Missing Access' } };
+const INVALID_WEBHOOK_TOKEN: ApiError = { status: 401, body: { code: 50027, message: 'Invalid Webhook Token' } };
 const ALREADY_ACKNOWLEDGED: ApiError = {
   status: 400,
   body: { code: 40060, message: 'Interaction has already been acknowledged.' },
@@ -85,6 +88,13 @@ export class RestApi {
         pattern: /^\/channels\/(\d+)\/messages\/(\d+)$/,
         auth: true,
         handle: (_request, [channelId, messageId]) => this.#getChannelMessage(channelId ?? '', messageId ?? ''),
+      },
+      {
+        method: 'PATCH',
+        pattern: /^\/channels\/(\d+)\/messages\/(\d+)$/,
+        auth: true,
+        handle: (request, [channelId, messageId]) =>
+          this.#editChannelMessage(request, channelId ?? '', messageId ?? ''),
       },
       {
         method: 'GET',
@@ -372,6 +382,7 @@ export class RestApi {
   #followUp(request: RecordedRequest, appId: string, token: string): RestResponse {
     const interaction = this.#interactionByToken(appId, token);
     if (interaction?.status !== 'acknowledged') return apiError(UNKNOWN_WEBHOOK);
+    if (this.#tokenExpired(interaction)) return apiError(INVALID_WEBHOOK_TOKEN);
     const body = isObject(request.json) ? request.json : {};
     // The first follow-up after a deferred reply fills the "thinking" message instead of posting a new one.
     const original = this.#original(interaction);
@@ -393,6 +404,7 @@ export class RestApi {
   #webhookMessage(request: RecordedRequest, appId: string, token: string, messageId: string): RestResponse {
     const interaction = this.#interactionByToken(appId, token);
     if (interaction === null) return apiError(UNKNOWN_WEBHOOK);
+    if (this.#tokenExpired(interaction)) return apiError(INVALID_WEBHOOK_TOKEN);
     const message =
       messageId === '@original'
         ? this.#original(interaction)
@@ -433,6 +445,25 @@ export class RestApi {
       (m) => m.id === messageId && m.channelId === channelId && !m.deleted,
     );
     return message === undefined ? apiError(UNKNOWN_MESSAGE) : ok(this.#messageObject(message));
+  }
+
+  /**
+   * Edit Message: every message here is the bot's own. An ephemeral interaction response is not a channel message:
+   * Discord answers Unknown Message for it.
+   */
+  #editChannelMessage(request: RecordedRequest, channelId: string, messageId: string): RestResponse {
+    const message = this.#options.records.messages.find(
+      (m) => m.id === messageId && m.channelId === channelId && !m.deleted,
+    );
+    if (message === undefined || (message.flags & MessageFlag.ephemeral) !== 0) return apiError(UNKNOWN_MESSAGE);
+    const edited = this.#editMessage(message, isObject(request.json) ? request.json : {}, request);
+    if (!edited.ok) return apiError(edited.error);
+    this.#options.records.changed();
+    return ok(this.#messageObject(message));
+  }
+
+  #tokenExpired(interaction: InteractionRecord): boolean {
+    return Date.now() - interaction.dispatchedAt > this.#options.tokenLifetimeMs();
   }
 
   #channel(channelId: string): RestResponse {
