@@ -110,16 +110,22 @@ export function createClipButtons(options: ClipButtonsOptions): ComponentHandler
     makeFrom(ClipAction.vary, 'variation', (clip) => ({
       kind: 'variation',
       parent: clip.meta,
+      parentClipId: clip.id,
       strength: VARIATION_STRENGTH,
       seed: seed(),
     })),
-    makeFrom(ClipAction.extend, 'extend', (clip) => ({ kind: 'extension', parent: clip.meta, seed: seed() })),
+    makeFrom(ClipAction.extend, 'extend', (clip) => ({
+      kind: 'extension',
+      parent: clip.meta,
+      parentClipId: clip.id,
+      seed: seed(),
+    })),
     makeFrom(ClipAction.regenerate, 'regenerate', (clip, interaction) => {
       const track = interaction.isStringSelectMenu() ? interaction.values[0] : undefined;
       if (track !== 'melody' && track !== 'harmony' && track !== 'bass' && track !== 'drums') {
         throw new UserError({ code: 'bad-track', message: 'Pick one of melody, chords, bass or drums to regenerate.' });
       }
-      return { kind: 'regenerate', parent: clip.meta, track, seed: seed() };
+      return { kind: 'regenerate', parent: clip.meta, parentClipId: clip.id, track, seed: seed() };
     }),
     taste(ClipAction.like, 'like', '👍 Noted: I will lean your way next time.'),
     taste(ClipAction.dislike, 'dislike', '👎 Noted: I will make less like this for you.'),

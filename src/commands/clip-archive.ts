@@ -1,12 +1,12 @@
 /**
  * The clips table behind the bot: every finished clip is recorded (kind, parent, guild, channel) and then the
  * id of the message that carries it; the clip buttons find clips there; every press becomes a feedback event;
- * "for me" picks the style of a /compose that names none; and the retention policy runs at start and daily.
+ * "for me" picks the style of a /compose that names none; and the retention policy runs at start and hourly.
  * `src/main.ts` builds one and hands its parts to `createBot` (the tests' harness does the same).
  */
 import type { ClipLookup, FeedbackEvent, FeedbackSink } from '../bot/collaborators.ts';
 import type { ClipStore } from '../db/clip-store.ts';
-import type { CancelledJob, FailedJob, FinishedJob, InferenceService } from '../inference/inference-service.ts';
+import type { FinishedJob, InferenceService } from '../inference/inference-service.ts';
 import { parseStyle } from '../music/styles.ts';
 import { topStyle } from '../taste/taste-profile.ts';
 import type { TasteReader } from '../taste/taste-reader.ts';
@@ -44,30 +44,22 @@ export interface ClipArchive {
 /** Starts recording finished clips at once (so none is missed); `start()` does the file housekeeping. */
 export function createClipArchive(options: ClipArchiveOptions): ClipArchive {
   const { service, store, taste, log } = options;
-  /** The clip each queued variation, extension or new track was made from, until that job ends. */
-  const parents = new Map<string, string>();
   let timer: NodeJS.Timeout | undefined;
 
   const onFinished = (finished: FinishedJob): void => {
     const { job } = finished;
-    const parentId = parents.get(job.id) ?? null;
-    parents.delete(job.id);
     const recorded = store.recordClip({
       job,
       meta: finished.meta,
       files: finished.files,
-      parentId,
+      // The job's request names the clip it was made from (variation, extension, new track, radio segment).
+      parentId: parentClipIdOf(job.request),
       // A radio segment (rendered to join the next one) is a 'radio' clip, whatever made it.
       kind: isRadioSegment(job.request) ? 'radio' : undefined,
     });
     if (!recorded.ok) log(`clip ${job.id} was not recorded: ${recorded.error.message}`);
   };
-  const onEnded = (ended: FailedJob | CancelledJob): void => {
-    parents.delete(ended.job.id);
-  };
   service.on('finished', onFinished);
-  service.on('failed', onEnded);
-  service.on('cancelled', onEnded);
 
   const retention = async (): Promise<void> => {
     try {
@@ -87,7 +79,6 @@ export function createClipArchive(options: ClipArchiveOptions): ClipArchive {
     clips: { find: (clipId) => store.get(clipId) },
     feedback: {
       onFeedback(event: FeedbackEvent) {
-        if (event.jobId !== undefined) parents.set(event.jobId, event.clipId);
         const recorded = store.recordFeedback({
           userId: event.userId,
           guildId: event.guildId,
@@ -137,9 +128,6 @@ export function createClipArchive(options: ClipArchiveOptions): ClipArchive {
       if (timer !== undefined) clearInterval(timer);
       timer = undefined;
       service.off('finished', onFinished);
-      service.off('failed', onEnded);
-      service.off('cancelled', onEnded);
-      parents.clear();
     },
   };
 }
@@ -171,6 +159,12 @@ function because(taste: Pick<TasteReader, 'events'>, userId: string, style: stri
   const listed = counted.map(({ name, n }) => `${n} ${name}`);
   const joined = listed.length === 1 ? listed.join('') : `${listed.slice(0, -1).join(', ')} and ${listed.at(-1) ?? ''}`;
   return `you liked ${joined} ${total === 1 ? 'clip' : 'clips'}`;
+}
+
+function parentClipIdOf(request: unknown): string | null {
+  if (typeof request !== 'object' || request === null) return null;
+  const id = (request as { parentClipId?: unknown }).parentClipId;
+  return typeof id === 'string' && id !== '' ? id : null;
 }
 
 function isRadioSegment(request: unknown): boolean {

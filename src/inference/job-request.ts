@@ -39,6 +39,8 @@ export interface VariationJobRequest {
   readonly kind: 'variation';
   /** The parent clip's metadata, as its .json holds it. */
   readonly parent: ClipMeta;
+  /** The parent's clip id (its job's id), kept with the job so the clips table links them even after a restart. */
+  readonly parentClipId?: string | undefined;
   readonly strength: number;
   readonly seed: number;
 }
@@ -46,6 +48,8 @@ export interface VariationJobRequest {
 export interface ExtensionJobRequest {
   readonly kind: 'extension';
   readonly parent: ClipMeta;
+  /** The parent's clip id (its job's id), kept with the job so the clips table links them even after a restart. */
+  readonly parentClipId?: string | undefined;
   readonly seed: number;
   /** Length of the new part; the parent's length when absent. */
   readonly lengthSeconds?: number | undefined;
@@ -56,6 +60,8 @@ export interface ExtensionJobRequest {
 export interface RegenerateJobRequest {
   readonly kind: 'regenerate';
   readonly parent: ClipMeta;
+  /** The parent's clip id (its job's id), kept with the job so the clips table links them even after a restart. */
+  readonly parentClipId?: string | undefined;
   readonly track: GridTrack;
   readonly seed: number;
 }

@@ -252,7 +252,14 @@ export class RadioStation extends EventEmitter<RadioEvents> {
       from = anchor;
     }
     return {
-      request: { kind: 'extension', parent: from.meta, seed: this.#seed(), lengthSeconds: seconds, seamless: true },
+      request: {
+        kind: 'extension',
+        parent: from.meta,
+        parentClipId: from.jobId,
+        seed: this.#seed(),
+        lengthSeconds: seconds,
+        seamless: true,
+      },
       origin: { kind: 'extension', from: from.index },
     };
   }

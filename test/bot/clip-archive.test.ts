@@ -70,8 +70,8 @@ function world(retentionEveryMs?: number): World {
   return w;
 }
 
-function finished(id: string): FinishedJob {
-  const job = { id, userId: 'u1', guildId: 'g1', channelId: 'c1', kind: 'variation', request: {} } as JobRecord;
+function finished(id: string, request: object = {}): FinishedJob {
+  const job = { id, userId: 'u1', guildId: 'g1', channelId: 'c1', kind: 'variation', request } as JobRecord;
   const files = { ogg: `/d/${id}/clip.ogg`, mid: '', png: '', json: '' };
   return { job, files, meta: makeClipMeta(), tokenExpired: false };
 }
@@ -90,7 +90,7 @@ describe('the clip archive', () => {
     assert.equal(w.calls.filter((call) => call === 'retention').length, runs);
   });
 
-  test('GIVEN 🔁 reported with the job it queued THEN that job’s clip is recorded with the pressed clip as parent', () => {
+  test('GIVEN a job whose request names its parent clip THEN its clip is recorded with that parent, press seen or not', () => {
     const w = world();
     const archive = createClipArchive(w.options);
     assert.throws(
@@ -109,18 +109,21 @@ describe('the clip archive', () => {
     );
     assert.equal(w.feedback[0]?.kind, 'variation');
     assert.equal(w.feedback[0].value, undefined);
-    w.service.emit('finished', finished('job-2'));
+    w.service.emit('finished', finished('job-2', { kind: 'variation', parentClipId: 'parent-1' }));
     w.service.emit('finished', finished('job-3'));
+    // Queued before a restart: this archive saw no press, the stored request still knows the parent.
+    w.service.emit('finished', finished('job-5', { kind: 'extension', parentClipId: 'parent-0' }));
     assert.deepEqual(
       w.clips.map((clip) => [clip.job.id, clip.parentId]),
       [
         ['job-2', 'parent-1'],
         ['job-3', null],
+        ['job-5', 'parent-0'],
       ],
     );
     archive.stop();
     w.service.emit('finished', finished('job-4'));
-    assert.equal(w.clips.length, 2, 'nothing is recorded after stop');
+    assert.equal(w.clips.length, 3, 'nothing is recorded after stop');
   });
 
   test('GIVEN a radio listen THEN its seconds go with it; GIVEN a radio segment THEN its clip is a radio clip', () => {
