@@ -9,7 +9,7 @@ import { escapeMarkdown } from '../bot/clip-message.ts';
 import type { BotCommand } from '../bot/command.ts';
 import { UserError } from '../bot/user-error.ts';
 import { MOOD_NAMES } from '../music/moods.ts';
-import type { RadioStation } from '../voice/radio.ts';
+import { QUEUE_REFUSED, type RadioStation } from '../voice/radio.ts';
 import { voiceTargetOf } from '../voice/voice-target.ts';
 import { replyLasting } from './lasting-reply.ts';
 import { NowPlayingMessage } from './now-playing-message.ts';
@@ -113,7 +113,10 @@ export function createRadioCommand(options: VoiceCommandsOptions): BotCommand {
         const state = radio.state;
         const made = `${radio.segments.length} ${radio.segments.length === 1 ? 'segment' : 'segments'}`;
         if (state.status === 'stopped' && state.reason === 'failed') {
-          return `📻 Radio **${escapeMarkdown(radio.label)}** stopped: I could not compose the next segment (${made} played).`;
+          const why = state.error?.startsWith(QUEUE_REFUSED)
+            ? 'the queue stayed full for two minutes'
+            : 'I could not compose the next segment';
+          return `📻 Radio **${escapeMarkdown(radio.label)}** stopped: ${why} (${made} played).`;
         }
         return `📻 Radio **${escapeMarkdown(radio.label)}** is over (${made}).`;
       };

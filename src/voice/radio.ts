@@ -87,6 +87,8 @@ export interface RadioOptions {
 }
 
 const KEPT_SEGMENTS = 50;
+/** How the error of a radio stopped by the queue's refusals begins. */
+export const QUEUE_REFUSED = 'the queue refused segments';
 /** The longest the radio waits before asking the queue again after a refusal, whatever the queue's estimate. */
 const MAX_RETRY_MS = 5000;
 
@@ -296,7 +298,7 @@ export class RadioStation extends EventEmitter<RadioEvents> {
     this.#refused.retryAt = retryAt;
     const maxWaitMs = this.#options.maxWaitMs ?? 120_000;
     if (now - this.#refused.since < maxWaitMs) return;
-    const why = `the queue refused segments for ${describeMs(now - this.#refused.since)}: ${message}`;
+    const why = `${QUEUE_REFUSED} for ${describeMs(now - this.#refused.since)}: ${message}`;
     if (this.listenerCount('error') > 0) this.emit('error', new Error(`the radio stopped: ${why}`));
     this.stop('failed', why);
   }
