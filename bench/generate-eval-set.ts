@@ -4,7 +4,8 @@
  * `python -m motif.evaluate`.
  *
  *   node bench/generate-eval-set.ts [--per-style 50] [--out .cache/eval/generated.jsonl] [--model models/motif-v1.onnx]
- *     [--guidance G] [--noise N] [--temperature T] [--top-p P] (default: the sampler's defaults, as compose uses)
+ *     [--guidance G] [--rhythm-guidance-scale S] [--noise N] [--temperature T] [--top-p P] (default: the sampler's
+ *     defaults, as compose uses)
  *     [--styles jazz,lofi] (default: every style) [--density sparse|medium|dense] (default: each recipe's own)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -25,6 +26,7 @@ const { values } = parseArgs({
     bars: { type: 'string', default: '8' },
     batch: { type: 'string', default: '8' },
     guidance: { type: 'string' },
+    'rhythm-guidance-scale': { type: 'string' },
     noise: { type: 'string' },
     temperature: { type: 'string' },
     'top-p': { type: 'string' },
@@ -40,6 +42,9 @@ if (values.density !== undefined && density === undefined) {
 const styleNames = values.styles === undefined ? STYLE_NAMES : values.styles.split(',').map((s) => s.trim());
 const sampling: Partial<SamplingParams> = {
   ...(values.guidance === undefined ? {} : { guidance: Number(values.guidance) }),
+  ...(values['rhythm-guidance-scale'] === undefined
+    ? {}
+    : { rhythmGuidanceScale: Number(values['rhythm-guidance-scale']) }),
   ...(values.noise === undefined ? {} : { noise: Number(values.noise) }),
   ...(values.temperature === undefined ? {} : { temperature: Number(values.temperature) }),
   ...(values['top-p'] === undefined ? {} : { topP: Number(values['top-p']) }),

@@ -162,6 +162,9 @@ export function validateGenerateRequest(
   if (!Number.isFinite(params.temperature)) return fail('bad-sampling', 'temperature must be finite');
   if (!(params.topP > 0 && params.topP <= 1)) return fail('bad-sampling', 'topP must be in (0, 1]');
   if (!Number.isFinite(params.noise) || params.noise < 0) return fail('bad-sampling', 'noise must be >= 0');
+  if (!Number.isFinite(params.rhythmGuidanceScale) || params.rhythmGuidanceScale < 0) {
+    return fail('bad-sampling', 'rhythmGuidanceScale must be >= 0');
+  }
   if ((request.initial === undefined) !== (request.fixed === undefined)) {
     return fail('bad-edit', 'initial and fixed come together');
   }

@@ -25,11 +25,27 @@ export interface SamplingParams {
   readonly topP: number;
   /** Scale of the Gumbel noise on confidences at the first step; it decreases linearly to 0 at the last. */
   readonly noise: number;
+  /**
+   * The share of the guidance the bass and drum tracks get: their weight is 1 + (guidance - 1) * this (1 = the
+   * same as melody and harmony, 0 = unguided).
+   */
+  readonly rhythmGuidanceScale: number;
 }
 
-/** Guidance 2 and initial Gumbel noise 6: the best of a sweep against the real data (models/MODEL_CARD.md); with less noise the
- * sampler commits the frequent rest token first and melodies come out at half their real density. */
-export const DEFAULT_SAMPLING: SamplingParams = { steps: 12, guidance: 2, temperature: 1, topP: 0.95, noise: 6 };
+/**
+ * Guidance 2 and initial Gumbel noise 6: the best of a sweep against the real data (models/MODEL_CARD.md); with less
+ * noise the sampler commits the frequent rest token first and melodies come out at half their real density. Bass and
+ * drums at half the guidance (weight 1.5): 76, 77 and 76 of 96 metrics within ±15% on three seed sets, against 74, 72
+ * and 73 at full guidance, with the same style-classifier ratio.
+ */
+export const DEFAULT_SAMPLING: SamplingParams = {
+  steps: 12,
+  guidance: 2,
+  temperature: 1,
+  topP: 0.95,
+  noise: 6,
+  rhythmGuidanceScale: 0.5,
+};
 
 /**
  * How many of `maskedCount` cells are still masked after each of `steps` steps: maskedCount * cos(pi/2 * s/steps),
@@ -486,7 +502,10 @@ export interface DenoiseStepInput {
   /** How many cells must still be masked after this step (from `cosineSchedule`). */
   readonly remainingAfter: number;
   readonly noiseScale: number;
-  readonly params: Pick<SamplingParams, 'guidance' | 'temperature' | 'topP'>;
+  /** Without `rhythmGuidanceScale`, bass and drums get the full guidance. */
+  readonly params: Pick<SamplingParams, 'guidance' | 'temperature' | 'topP'> & {
+    readonly rhythmGuidanceScale?: number | undefined;
+  };
   readonly random: Random;
   readonly scratch: SamplerScratch;
   /** Whether step 0 of this window is the first step of the clip (no hold may start there). */
@@ -510,6 +529,7 @@ export function denoiseStep(input: DenoiseStepInput): number {
   reserveCandidates(scratch, steps * TRACK_COUNT);
   const { cells: candidates, tokens, scores } = scratch;
   const span = Math.max(1, Math.floor(input.harmonySpan ?? 1));
+  const rhythm = rhythmParams(params);
   let count = 0;
   for (let t = 0; t < steps; t++) {
     for (let k = 0; k < TRACK_COUNT; k++) {
@@ -525,7 +545,7 @@ export function denoiseStep(input: DenoiseStepInput): number {
         uncondTrack,
         t * size,
         size,
-        params,
+        k === TRACK_INDEX.bass || k === TRACK_INDEX.drums ? rhythm : params,
         random,
         scratch,
         holdForbidden(cells, t, k, clipStart) ? HOLD : -1,
@@ -544,6 +564,13 @@ export function denoiseStep(input: DenoiseStepInput): number {
     if (keep[j] === 1) cells[candidates[j] ?? 0] = tokens[j] ?? 0;
   }
   return unmask;
+}
+
+/** The sampling parameters of the bass and drum tracks: their share of the guidance. */
+function rhythmParams(params: DenoiseStepInput['params']): Pick<SamplingParams, 'guidance' | 'temperature' | 'topP'> {
+  const scale = params.rhythmGuidanceScale;
+  if (scale === undefined || scale === 1) return params;
+  return { guidance: 1 + (params.guidance - 1) * scale, temperature: params.temperature, topP: params.topP };
 }
 
 /**

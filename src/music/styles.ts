@@ -264,7 +264,7 @@ const rock: StyleRecipe = {
   tempo: { min: 96, max: 170, default: 124 },
   swing: STRAIGHT,
   meter: FOUR_FOUR,
-  conditioning: { styles: { rock: 0.5, pop: 0.5 }, density: 'medium' },
+  conditioning: { styles: { rock: 0.5, pop: 0.5 }, density: 'dense' },
   instruments: { melody: gm(29), harmony: gm(30), bass: gm(34), drums: drumKit(8) },
   mix: {
     melody: mix(96, 80, 35, 0),

@@ -262,6 +262,39 @@ describe('denoiseStep', () => {
     assert.deepEqual(Array.from(grid.cells), [3, 3, maskId(2), maskId(3), maskId(0), maskId(1), maskId(2), maskId(3)]);
   });
 
+  test('GIVEN rhythmGuidanceScale THEN bass and drums get that share of the guidance, melody and harmony all of it', () => {
+    /** Token 3 or 4 per cell: the conditional logits prefer 4; guidance (weight > 1) pushes to 3. */
+    const twoWay = (which: 'cond' | 'uncond') =>
+      TRACK_SIZES.map((size) => {
+        const data = new Float32Array(steps * size);
+        for (let t = 0; t < steps; t++) {
+          data[t * size + 3] = which === 'cond' ? 5 : 0;
+          data[t * size + 4] = 6;
+        }
+        return data;
+      });
+    const run = (rhythmGuidanceScale: number | undefined): number[] => {
+      const grid = createMaskedGrid(steps);
+      denoiseStep({
+        cells: grid.cells,
+        steps,
+        cond: twoWay('cond'),
+        uncond: twoWay('uncond'),
+        remainingAfter: 0,
+        noiseScale: 0,
+        params: { guidance: 3, temperature: 0, topP: 1, rhythmGuidanceScale },
+        random: createRandom(5),
+        scratch: createSamplerScratch(),
+        clipStart: true,
+      });
+      return Array.from(grid.cells.subarray(0, TRACK_COUNT)); // melody, bass, harmony, drums at step 0
+    };
+    assert.deepEqual(run(undefined), [3, 3, 3, 3], 'full guidance everywhere');
+    assert.deepEqual(run(1), [3, 3, 3, 3]);
+    assert.deepEqual(run(0), [3, 4, 3, 4], 'bass and drums unguided: the conditional choice');
+    assert.deepEqual(run(0.5), [3, 3, 3, 3], 'weight 2: 10 against 6');
+  });
+
   test('cells that are not masked never change, and no hold is drawn at the clip start or after a known rest', () => {
     const grid = createMaskedGrid(steps);
     grid.cells[0] = 7; // melody step 0 kept
