@@ -114,7 +114,7 @@ export function createComposeCommand(options: ComposeCommandOptions): BotCommand
 
     async execute(interaction) {
       ensureAllowedChannel(options.settings, interaction);
-      const input = composeInput(interaction);
+      const { input, ignored } = composeInput(interaction);
       // Only asked for when needed: "for me" reads the person's history.
       const chosen =
         (input.style ?? '').trim() === '' ? defaultStyle(interaction.user.id, interaction.guildId) : undefined;
@@ -135,7 +135,10 @@ export function createComposeCommand(options: ComposeCommandOptions): BotCommand
         }
         request = { ...request, lengthSeconds: max };
       }
-      await startJob(options, interaction, composeJobRequest(request), { note: fallback?.note });
+      const notes = [fallback?.note, ignoredNote(ignored)].filter((note) => note !== undefined);
+      await startJob(options, interaction, composeJobRequest(request), {
+        note: notes.length === 0 ? undefined : notes.join('\n'),
+      });
     },
 
     async autocomplete(interaction) {
@@ -145,8 +148,8 @@ export function createComposeCommand(options: ComposeCommandOptions): BotCommand
   };
 }
 
-/** The options as typed, with the prompt's reading under them (explicit options win). */
-function composeInput(interaction: ChatInputCommandInteraction): ComposeInput {
+/** The options as typed, with the prompt's reading under them (explicit options win), and the prompt's words it did not understand. */
+function composeInput(interaction: ChatInputCommandInteraction): { input: ComposeInput; ignored: readonly string[] } {
   const get = interaction.options;
   const prompt = get.getString('prompt');
   if (prompt !== null && prompt.length > MAX_PROMPT_LENGTH) {
@@ -157,14 +160,32 @@ function composeInput(interaction: ChatInputCommandInteraction): ComposeInput {
   }
   const reading = prompt === null ? { ignored: [] } : parsePrompt(prompt);
   return {
-    style: get.getString('style') ?? reading.style,
-    mood: get.getString('mood') ?? reading.mood,
-    tempo: get.getInteger('tempo') ?? reading.tempo,
-    key: get.getString('key') ?? reading.key,
-    length: get.getInteger('length') ?? reading.length,
-    seed: get.getInteger('seed') ?? reading.seed,
-    instruments: get.getString('instruments') ?? reading.instruments,
+    input: {
+      style: get.getString('style') ?? reading.style,
+      mood: get.getString('mood') ?? reading.mood,
+      tempo: get.getInteger('tempo') ?? reading.tempo,
+      key: get.getString('key') ?? reading.key,
+      length: get.getInteger('length') ?? reading.length,
+      seed: get.getInteger('seed') ?? reading.seed,
+      instruments: get.getString('instruments') ?? reading.instruments,
+    },
+    ignored: reading.ignored,
   };
+}
+
+/** Most ignored words the note names. */
+const MAX_IGNORED_SHOWN = 8;
+
+/**
+ * "Not understood in your prompt: `violins`, `rain`." Each word in inline code: markdown and mentions in it show as
+ * typed (nothing pings anyway: allowed mentions are off).
+ */
+function ignoredNote(ignored: readonly string[]): string | undefined {
+  const words = [...new Set(ignored)];
+  if (words.length === 0) return undefined;
+  const shown = words.slice(0, MAX_IGNORED_SHOWN).map((word) => `\`${word.replaceAll('`', "'")}\``);
+  const more = words.length - shown.length;
+  return `Not understood in your prompt, so left out: ${shown.join(', ')}${more > 0 ? ` and ${more} more` : ''}.`;
 }
 
 function capitalise(text: string): string {

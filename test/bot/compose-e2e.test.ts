@@ -101,13 +101,14 @@ describe('/compose through the fake Discord, with the real discord.js client', (
     });
   }
 
-  test('GIVEN a prompt THEN its keywords fill the options and an explicit option wins', async () => {
+  test('GIVEN a prompt THEN its keywords fill the options, an explicit option wins, and the reply names the words it left out', async () => {
     const answered = await h.command('compose', [
-      option('prompt', 'sad slow piano in D minor, 5 seconds'),
+      option('prompt', 'sad slow piano in D minor with violins and rain, 5 seconds'),
       option('tempo', 90),
     ]);
     assert.equal(answered.type, DEFERRED);
     const message = await h.finished(answered.id);
+    assert.match(message.content, /\nNot understood in your prompt, so left out: `violins`, `rain`\.$/);
     const { meta } = clipOf(h.service, clipIdOf(message));
     assert.equal(meta.request.mood, 'sad');
     assert.equal(meta.request.key, 'D minor');
