@@ -14,11 +14,25 @@ import type {
 } from '../../src/inference/inference-service.ts';
 import type { ComposeJobRequest } from '../../src/inference/job-request.ts';
 import type { JobRecord } from '../../src/inference/job-queue.ts';
-import { RadioStation } from '../../src/voice/radio.ts';
+import { RadioStation, type RadioOptions } from '../../src/voice/radio.ts';
 import { sine } from '../audio/test-signals.ts';
 import { until } from './voice-harness.ts';
 
 const FIRST: ComposeJobRequest = { kind: 'compose', style: 'lofi', lengthSeconds: 2, seed: 1, instruments: {} };
+
+/** A lofi radio of ada's in guild g1 on the fake service, looking at its buffer every 10 ms; `options` override. */
+function station(fake: FakeService, options: Partial<RadioOptions> = {}): RadioStation {
+  return new RadioStation({
+    service: fake.asService(),
+    first: FIRST,
+    label: 'lofi',
+    owner: { id: 'u1', name: 'ada' },
+    guildId: 'g1',
+    channelId: null,
+    tickMs: 10,
+    ...options,
+  });
+}
 
 /** Read fresh each time (an assertion on `radio.state` would narrow it for the rest of the test). */
 function statusOf(radio: RadioStation): string {
@@ -109,17 +123,7 @@ describe('RadioStation (fake inference service)', () => {
   test('GIVEN a radio THEN it composes first, then extends the previous segment only when the buffer runs low', async () => {
     const fake = new FakeService();
     let position = 0;
-    const radio = new RadioStation({
-      service: fake.asService(),
-      first: FIRST,
-      label: 'lofi',
-      owner: { id: 'u1', name: 'ada' },
-      guildId: 'g1',
-      channelId: 'c1',
-      leadMs: 1000,
-      tickMs: 10,
-      seed: () => 7,
-    });
+    const radio = station(fake, { channelId: 'c1', leadMs: 1000, seed: () => 7 });
     radio.start(() => position);
     assert.equal(statusOf(radio), 'starting');
     assert.deepEqual(
@@ -155,17 +159,7 @@ describe('RadioStation (fake inference service)', () => {
   test('GIVEN 👎 with no 👍 THEN a fresh start in the same tempo and key; with a liked segment THEN back to its line', async () => {
     const fake = new FakeService();
     let position = 0;
-    const radio = new RadioStation({
-      service: fake.asService(),
-      first: FIRST,
-      label: 'lofi',
-      owner: { id: 'u1', name: 'ada' },
-      guildId: 'g1',
-      channelId: null,
-      leadMs: 100,
-      tickMs: 10,
-      seed: () => 9,
-    });
+    const radio = station(fake, { leadMs: 100, seed: () => 9 });
     const votes: string[] = [];
     radio.on('vote', (event) => votes.push(`${event.userId}:${event.vote}:${event.segment.index}`));
     radio.start(() => position);
@@ -193,15 +187,7 @@ describe('RadioStation (fake inference service)', () => {
 
   test('GIVEN segments that keep failing THEN the radio stops after three and its stream ends', async () => {
     const fake = new FakeService();
-    const radio = new RadioStation({
-      service: fake.asService(),
-      first: FIRST,
-      label: 'lofi',
-      owner: { id: 'u1', name: 'ada' },
-      guildId: 'g1',
-      channelId: null,
-      tickMs: 10,
-    });
+    const radio = station(fake);
     const errors: Error[] = [];
     radio.on('error', (error) => errors.push(error));
     const ended = new Promise<void>((resolve) => {
@@ -226,17 +212,7 @@ describe('RadioStation (fake inference service)', () => {
     const fake = new FakeService();
     fake.refuse = true;
     const logs: string[] = [];
-    const radio = new RadioStation({
-      service: fake.asService(),
-      first: FIRST,
-      label: 'lofi',
-      owner: { id: 'u1', name: 'ada' },
-      guildId: 'g1',
-      channelId: null,
-      tickMs: 10,
-      maxWaitMs: 60_000,
-      log: (line) => logs.push(line),
-    });
+    const radio = station(fake, { maxWaitMs: 60_000, log: (line) => logs.push(line) });
     radio.start();
     // Many ticks go by: a refusal is not a failure, and the radio waits for the queue's estimate (1 s).
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -252,16 +228,7 @@ describe('RadioStation (fake inference service)', () => {
 
     const stubborn = new FakeService();
     stubborn.refuse = true;
-    const gaveUp = new RadioStation({
-      service: stubborn.asService(),
-      first: FIRST,
-      label: 'lofi',
-      owner: { id: 'u1', name: 'ada' },
-      guildId: 'g1',
-      channelId: null,
-      tickMs: 10,
-      maxWaitMs: 500,
-    });
+    const gaveUp = station(stubborn, { maxWaitMs: 500 });
     const errors: Error[] = [];
     gaveUp.on('error', (error) => errors.push(error));
     gaveUp.start();
