@@ -3,6 +3,7 @@
  * interfaces the composition root fills in. Each is optional except the clip lookup, which has a default
  * (`createJobResultClipLookup`) reading the finished job's result from the job queue.
  */
+import type { FeedbackKind } from '../feedback-kind.ts';
 import type { ClipMeta } from '../inference/clip-meta.ts';
 import type { ClipFilePaths } from '../inference/job-clip-files.ts';
 
@@ -22,17 +23,7 @@ export interface ClipLookup {
   find(clipId: string): ClipRecord | undefined | Promise<ClipRecord | undefined>;
 }
 
-export const FEEDBACK_KINDS = [
-  'like',
-  'dislike',
-  'play',
-  'skip',
-  'variation',
-  'extend',
-  'regenerate',
-  'radio-listen',
-] as const;
-export type FeedbackKind = (typeof FEEDBACK_KINDS)[number];
+export type { FeedbackKind };
 
 /**
  * Someone did something with a clip (pressed 👍, 👎, ▶, 🔁, ➕, regenerated a track, /skip), or listened to a radio

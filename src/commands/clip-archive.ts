@@ -7,6 +7,7 @@
 import type { ClipLookup, FeedbackEvent, FeedbackSink } from '../bot/collaborators.ts';
 import type { ClipStore } from '../db/clip-store.ts';
 import type { FinishedJob, InferenceService } from '../inference/inference-service.ts';
+import { isRadioSegment } from '../inference/job-request.ts';
 import { parseStyle } from '../music/styles.ts';
 import { topStyle } from '../taste/taste-profile.ts';
 import type { TasteReader } from '../taste/taste-reader.ts';
@@ -165,10 +166,6 @@ function parentClipIdOf(request: unknown): string | null {
   if (typeof request !== 'object' || request === null) return null;
   const id = (request as { parentClipId?: unknown }).parentClipId;
   return typeof id === 'string' && id !== '' ? id : null;
-}
-
-function isRadioSegment(request: unknown): boolean {
-  return typeof request === 'object' && request !== null && (request as { seamless?: unknown }).seamless === true;
 }
 
 function describe(error: unknown): string {

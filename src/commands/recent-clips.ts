@@ -8,6 +8,7 @@ import type { ClipRecord } from '../bot/collaborators.ts';
 import { createJobResultClipLookup } from '../bot/clip-lookup.ts';
 import type { ClipStore } from '../db/clip-store.ts';
 import type { InferenceService } from '../inference/inference-service.ts';
+import { isRadioSegment } from '../inference/job-request.ts';
 
 export type RecentClips = (userId: string) => readonly ClipRecord[] | Promise<readonly ClipRecord[]>;
 
@@ -39,8 +40,4 @@ export function recentJobClips(
     }
     return clips;
   };
-}
-
-function isRadioSegment(request: unknown): boolean {
-  return typeof request === 'object' && request !== null && (request as { seamless?: unknown }).seamless === true;
 }

@@ -3,19 +3,10 @@
  * clip was (style mix, mood, tempo, instruments), so the event still teaches its author's taste after the clip
  * itself is gone.
  */
+import { FEEDBACK_KINDS, type FeedbackKind } from '../feedback-kind.ts';
 import type { StyleName } from '../music/styles.ts';
 
-export const FEEDBACK_KINDS = [
-  'like',
-  'dislike',
-  'play',
-  'skip',
-  'variation',
-  'extend',
-  'regenerate',
-  'radio-listen',
-] as const;
-export type FeedbackKind = (typeof FEEDBACK_KINDS)[number];
+export { FEEDBACK_KINDS, type FeedbackKind };
 
 /** Product style → weight; the weights sum to 1. */
 export type StyleMix = Readonly<Partial<Record<StyleName, number>>>;

@@ -68,6 +68,11 @@ export interface RegenerateJobRequest {
 
 export type JobRequest = ComposeJobRequest | VariationJobRequest | ExtensionJobRequest | RegenerateJobRequest;
 
+/** True for a stored job request the radio made (a segment, rendered `seamless` to join the next one). */
+export function isRadioSegment(request: unknown): boolean {
+  return typeof request === 'object' && request !== null && (request as { seamless?: unknown }).seamless === true;
+}
+
 /** A stored job request made ready to run. */
 export type ParsedJobRequest =
   | { readonly kind: 'compose'; readonly request: ComposeRequest; readonly seamless: boolean }

@@ -149,6 +149,34 @@ export function topP(
   return probs;
 }
 
+/** Where `partitionAround` left its two boundaries: [end of the greater values, start of the lesser ones]. */
+const PARTITION = new Int32Array(2);
+
+/**
+ * Three-way partition of values[lo..hi) around `pivot`, in place: greater | equal | less. The boundaries go to
+ * PARTITION (no allocation on the sampler's hot path).
+ */
+function partitionAround(values: Float64Array, lo: number, hi: number, pivot: number): void {
+  let greaterEnd = lo;
+  let lessStart = hi;
+  let i = lo;
+  while (i < lessStart) {
+    const value = values[i] ?? 0;
+    if (value > pivot) {
+      values[i] = values[greaterEnd] ?? 0;
+      values[greaterEnd++] = value;
+      i++;
+    } else if (value < pivot) {
+      values[i] = values[--lessStart] ?? 0;
+      values[lessStart] = value;
+    } else {
+      i++;
+    }
+  }
+  PARTITION[0] = greaterEnd;
+  PARTITION[1] = lessStart;
+}
+
 /**
  * The nucleus of `values[0..n)` (reordered in place) without sorting: a quickselect that keeps the part above the
  * pivot when it already reaches `p`, else takes it (and the pivot's equals) and continues below. Returns the smallest
@@ -161,23 +189,9 @@ function nucleus(values: Float64Array, n: number, p: number): { threshold: numbe
   let takenMass = 0;
   while (hi > lo) {
     const pivot = values[lo + ((hi - lo) >> 1)] ?? 0;
-    // Three-way partition of [lo, hi): greater | equal | less.
-    let greaterEnd = lo;
-    let lessStart = hi;
-    let i = lo;
-    while (i < lessStart) {
-      const value = values[i] ?? 0;
-      if (value > pivot) {
-        values[i] = values[greaterEnd] ?? 0;
-        values[greaterEnd++] = value;
-        i++;
-      } else if (value < pivot) {
-        values[i] = values[--lessStart] ?? 0;
-        values[lessStart] = value;
-      } else {
-        i++;
-      }
-    }
+    partitionAround(values, lo, hi, pivot);
+    const greaterEnd = PARTITION[0] ?? lo;
+    const lessStart = PARTITION[1] ?? hi;
     let greaterMass = 0;
     for (let j = lo; j < greaterEnd; j++) greaterMass += values[j] ?? 0;
     if (greaterEnd > lo && takenMass + greaterMass >= p) {
@@ -285,22 +299,9 @@ function kthHighest(values: Float64Array, n: number, k: number): number {
   let rank = k;
   for (;;) {
     const pivot = values[lo + ((hi - lo) >> 1)] ?? 0;
-    let greaterEnd = lo;
-    let lessStart = hi;
-    let i = lo;
-    while (i < lessStart) {
-      const value = values[i] ?? 0;
-      if (value > pivot) {
-        values[i] = values[greaterEnd] ?? 0;
-        values[greaterEnd++] = value;
-        i++;
-      } else if (value < pivot) {
-        values[i] = values[--lessStart] ?? 0;
-        values[lessStart] = value;
-      } else {
-        i++;
-      }
-    }
+    partitionAround(values, lo, hi, pivot);
+    const greaterEnd = PARTITION[0] ?? lo;
+    const lessStart = PARTITION[1] ?? hi;
     const greater = greaterEnd - lo;
     const equal = lessStart - greaterEnd;
     if (rank <= greater) {

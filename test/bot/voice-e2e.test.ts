@@ -20,7 +20,7 @@ import {
 } from '../fake-discord/voice-certificate.ts';
 import { FakeVoiceServer, type ReceivedOpusPacket } from '../fake-discord/voice-server.ts';
 import { createVoiceStateHandler, moveMemberToVoice } from '../fake-discord/voice-state-handler.ts';
-import { isSilence, opusPacketsOf, timingOf, until } from '../voice/voice-harness.ts';
+import { handOverGaps, isSilence, opusPacketsOf, timingOf, until } from '../voice/voice-harness.ts';
 import {
   ADA,
   APP_ID,
@@ -380,12 +380,10 @@ describe('voice in the running bot, through the fake Discord and its voice serve
     for (const [index, packet] of heard.entries()) {
       assert.ok(packet.opus.equals(wanted[index] ?? Buffer.alloc(0)), `packet ${index} of the first three segments`);
     }
-    const boundaries: number[] = [];
-    let at = 0;
-    for (const packets of expected.slice(0, -1)) {
-      at += packets.length;
-      boundaries.push((heard[at]?.at ?? 0) - (heard[at - 1]?.at ?? 0));
-    }
+    const boundaries = handOverGaps(
+      expected.map((packets) => packets.length),
+      heard.map((p) => p.at),
+    );
     const timing = timingOf(heard.map((p) => p.at));
     console.log(
       `/radio: ${segments.length} segments of ${expected.map((p) => p.length).join(' + ')} Opus packets back to back; ` +

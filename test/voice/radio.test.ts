@@ -22,6 +22,7 @@ import {
   opusPacketsOf,
   startVoiceHarness,
   testGuild,
+  handOverGaps,
   timingOf,
   until,
   type VoiceHarness,
@@ -161,12 +162,10 @@ describe('radio through the fake Discord with the real inference service', () =>
     }
 
     // The gaps where one segment hands over to the next.
-    const boundaries: number[] = [];
-    let at = 0;
-    for (const packets of expected.slice(0, -1)) {
-      at += packets.length;
-      boundaries.push((heard[at]?.at ?? 0) - (heard[at - 1]?.at ?? 0));
-    }
+    const boundaries = handOverGaps(
+      expected.map((packets) => packets.length),
+      heard.map((p) => p.at),
+    );
     const timing = timingOf(heard.map((p) => p.at));
     console.log(
       `radio: ${segments.length} segments of ${expected.map((p) => p.length).join(' + ')} Opus packets back to back; ` +

@@ -180,6 +180,17 @@ export interface PacketTiming {
   readonly p99GapMs: number;
 }
 
+/** The gaps, ms, between the last packet of each segment and the first of the next (`times`: arrival of every packet). */
+export function handOverGaps(segmentPackets: readonly number[], times: readonly number[]): number[] {
+  const gaps: number[] = [];
+  let at = 0;
+  for (const count of segmentPackets.slice(0, -1)) {
+    at += count;
+    gaps.push((times[at] ?? 0) - (times[at - 1] ?? 0));
+  }
+  return gaps;
+}
+
 export function timingOf(times: readonly number[]): PacketTiming {
   const gaps: number[] = [];
   for (let i = 1; i < times.length; i++) gaps.push((times[i] ?? 0) - (times[i - 1] ?? 0));
