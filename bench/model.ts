@@ -26,6 +26,8 @@ const RUNS = 20;
 const WARM_UP = 3;
 const BATCH = 8;
 const BATCH_REPEATS = 5;
+/** Model rows of one guided request: conditional and unconditional, for the lead-sheet view and the drum view. */
+const ROWS_PER_REQUEST = 4;
 /** Alternated runs per session for the worker vs in-process comparison: one clip, then a batch of 8. */
 const COMPARE_REPEATS = { single: 20, batch: 8 } as const;
 
@@ -68,7 +70,7 @@ try {
       ' session in its worker thread',
   );
   console.log(
-    `clip: 30 s at 120 BPM = 240 steps, 12 diffusion steps, guidance ${DEFAULT_SAMPLING.guidance} (2 rows per request)\n`,
+    `clip: 30 s at 120 BPM = 240 steps, 12 diffusion steps, guidance ${DEFAULT_SAMPLING.guidance} (${ROWS_PER_REQUEST} rows per request: conditional and unconditional, lead sheet and drums)\n`,
   );
 
   for (let i = 0; i < WARM_UP; i++) await generate(session, request(1000 + i));
@@ -108,7 +110,9 @@ try {
     const gain = seqMedian / batchMedian;
     console.log(`${BATCH} requests of ${steps} steps, median of ${BATCH_REPEATS}   total  per clip   (ms)`);
     console.log(`  ${BATCH} x batch 1              ${ms(seqMedian)} ${ms(seqMedian / BATCH)}`);
-    console.log(`  1 x batch ${BATCH} (${BATCH * 2} rows)     ${ms(batchMedian)} ${ms(batchMedian / BATCH)}`);
+    console.log(
+      `  1 x batch ${BATCH} (${BATCH * ROWS_PER_REQUEST} rows)     ${ms(batchMedian)} ${ms(batchMedian / BATCH)}`,
+    );
     console.log(`    of which session.run   ${ms(quantile(batchModel, 0.5))} ${ms(quantile(batchModel, 0.5) / BATCH)}`);
     console.log(
       `    of which sampling      ${ms(quantile(batchSampling, 0.5))} ${ms(quantile(batchSampling, 0.5) / BATCH)}`,
@@ -150,8 +154,8 @@ async function compareWithInProcess(): Promise<void> {
   const inProcess = await createModelSession(modelPath, { device, intraOpNumThreads: threads, inWorker: false });
   try {
     for (const [label, count, repeats] of [
-      ['one 30 s clip (2 rows)', 1, COMPARE_REPEATS.single],
-      [`${BATCH} x 30 s clips in one batch (${BATCH * 2} rows)`, BATCH, COMPARE_REPEATS.batch],
+      [`one 30 s clip (${ROWS_PER_REQUEST} rows)`, 1, COMPARE_REPEATS.single],
+      [`${BATCH} x 30 s clips in one batch (${BATCH * ROWS_PER_REQUEST} rows)`, BATCH, COMPARE_REPEATS.batch],
     ] as const) {
       const requests = Array.from({ length: count }, (_, i) => request(7000 + i));
       await measure(session, requests);

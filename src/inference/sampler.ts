@@ -3,9 +3,16 @@
  * logits processing (classifier-free guidance, temperature, top-p), seeded sampling, and confidence-based
  * unmasking with annealed Gumbel noise. The only randomness is the Random passed in.
  *
- * Holds: the sampler never draws a melody/bass 'hold' at the first step of a clip, nor right after a cell that is
- * already a rest. A hold can still end up after a rest when both are unmasked in the same step (or the rest later);
- * `repairHolds` (grid.ts) turns those into rests after the last step.
+ * Confidence: a cell's score is the log of its highest probability, not of the token it happened to draw. Which
+ * cells are unmasked then does not depend on what they drew, so every unmasked token is an unbiased draw from its
+ * distribution. Scoring by the drawn token's probability (MaskGIT's rule) keeps redrawing a cell until it draws a
+ * likely token: melodies and bass lines came out sparse (the frequent 'rest' and 'hold' win), drums too regular.
+ *
+ * Holds: a melody/bass 'hold' continues the note before it, so the sampler never draws a hold at the first step of
+ * a clip or right after a rest, nor a rest right before a hold that is already there; and when a hold and the rest
+ * before it are unmasked in the same step, the hold is drawn again without 'hold'. Before, such holds were turned
+ * into rests after the last step, and notes lost their ends (about 3.6% of melody and bass cells).
+ * `repairHolds` (grid.ts) still checks the finished grid.
  *
  * Chords: with a harmony span (harmonic-rhythm.ts), the harmony cells of one span are drawn together, as one chord
  * from the geometric mean of their distributions, and unmasked together; a span that already has a chord (kept by an
@@ -33,18 +40,17 @@ export interface SamplingParams {
 }
 
 /**
- * Guidance 2 and initial Gumbel noise 6: the best of a sweep against the real data (models/MODEL_CARD.md); with less
- * noise the sampler commits the frequent rest token first and melodies come out at half their real density. Bass and
- * drums at half the guidance (weight 1.5): 76, 77 and 76 of 96 metrics within ±15% on three seed sets, against 74, 72
- * and 73 at full guidance, with the same style-classifier ratio.
+ * Guidance 2 on every track and initial Gumbel noise 3, chosen by the evaluation against the real data
+ * (models/MODEL_CARD.md). With confidences that do not depend on the drawn token (see above), the noise only decides
+ * how far the unmasking order strays from most-certain-first: without it melodies came out at half their density.
  */
 export const DEFAULT_SAMPLING: SamplingParams = {
   steps: 12,
   guidance: 2,
   temperature: 1,
   topP: 0.95,
-  noise: 6,
-  rhythmGuidanceScale: 0.5,
+  noise: 3,
+  rhythmGuidanceScale: 1,
 };
 
 /**
@@ -333,7 +339,7 @@ export interface SamplerScratch {
   scores: Float64Array;
   ranking: Float64Array;
   keep: Uint8Array;
-  /** Log probability of the last token `drawCell` drew. */
+  /** Log of the highest probability of the last cell `drawCell` drew (its unmasking confidence). */
   confidence: number;
 }
 
@@ -365,7 +371,10 @@ function reserveCandidates(scratch: SamplerScratch, count: number): void {
 
 export interface CellSample {
   readonly token: number;
-  /** Log probability of the token after guidance and temperature (before top-p): the unmasking confidence. */
+  /**
+   * Log of the cell's highest probability after guidance and temperature (before top-p): the unmasking
+   * confidence. It does not depend on the token drawn.
+   */
   readonly confidence: number;
 }
 
@@ -399,6 +408,7 @@ function drawCell(
   random: Random,
   scratch: SamplerScratch,
   forbidden: number,
+  forbiddenToo = -1,
 ): number {
   const logits = scratch.logits;
   const probs = scratch.probs;
@@ -406,6 +416,7 @@ function drawCell(
     if (uncond) applyGuidance(cond, uncond, params.guidance, logits, condAt, uncondAt, size);
     else for (let i = 0; i < size; i++) logits[i] = cond[condAt + i] ?? 0;
     if (forbidden >= 0 && forbidden < size) logits[forbidden] = -Infinity;
+    if (forbiddenToo >= 0 && forbiddenToo < size) logits[forbiddenToo] = -Infinity;
     softmax(logits, probs, size);
     random.next(); // keep one draw per cell whatever the temperature
     const token = argmax(probs, size);
@@ -415,14 +426,14 @@ function drawCell(
 
   // The same arithmetic as applyGuidance → forbidden → applyTemperature → softmax → topP (not renormalised) →
   // sampleIndex, in the same order (so the same bits come out), fused into five passes over the vocabulary.
-  // 1. Guidance, the forbidden token, temperature, and the maximum.
+  // 1. Guidance, the forbidden tokens, temperature, and the maximum.
   const weight = params.guidance;
   const divide = params.temperature !== 1;
   const temperature = params.temperature;
   let max = -Infinity;
   for (let i = 0; i < size; i++) {
     let logit: number;
-    if (i === forbidden) {
+    if (i === forbidden || i === forbiddenToo) {
       logit = -Infinity;
     } else if (uncond) {
       const c = cond[condAt + i] ?? 0;
@@ -448,9 +459,11 @@ function drawCell(
   const floor = (1 - p) / size;
   const work = scratch.work;
   let candidates = 0;
+  let highest = 0;
   for (let i = 0; i < size; i++) {
     const value = (probs[i] ?? 0) / sum;
     probs[i] = value;
+    highest = Math.max(highest, value);
     if (nucleusWanted && value > floor) work[candidates++] = value;
   }
   // 4. Drop what is outside the nucleus, and total what is left.
@@ -486,7 +499,7 @@ function drawCell(
     if (u < value) break;
     u -= value;
   }
-  scratch.confidence = Math.log(probs[token] ?? 0);
+  scratch.confidence = Math.log(highest);
   return token;
 }
 
@@ -550,6 +563,7 @@ export function denoiseStep(input: DenoiseStepInput): number {
         random,
         scratch,
         holdForbidden(cells, t, k, clipStart) ? HOLD : -1,
+        restForbidden(cells, t, k, steps) ? REST : -1,
       );
       candidates[count] = i;
       tokens[count] = token;
@@ -561,8 +575,30 @@ export function denoiseStep(input: DenoiseStepInput): number {
   const unmask = Math.max(0, count - input.remainingAfter);
   const keep = scratch.keep;
   markHighest(scores, count, unmask, scratch.ranking, keep);
+  // Candidates are in time order, so a rest unmasked in this step is in place before the hold after it is looked at.
   for (let j = 0; j < count; j++) {
-    if (keep[j] === 1) cells[candidates[j] ?? 0] = tokens[j] ?? 0;
+    if (keep[j] !== 1) continue;
+    const i = candidates[j] ?? 0;
+    const k = i % TRACK_COUNT;
+    const t = (i - k) / TRACK_COUNT;
+    let token = tokens[j] ?? 0;
+    if (token === HOLD && holdForbidden(cells, t, k, clipStart)) {
+      const size = TRACK_SIZES[k] ?? 0;
+      const trackParams = k === TRACK_INDEX.bass ? rhythm : params;
+      token = drawCell(
+        cond[k] ?? [],
+        t * size,
+        uncond?.[k] ?? null,
+        t * size,
+        size,
+        trackParams,
+        random,
+        scratch,
+        HOLD,
+        restForbidden(cells, t, k, steps) ? REST : -1,
+      );
+    }
+    cells[i] = token;
   }
   return unmask;
 }
@@ -649,6 +685,12 @@ function cellLogProbs(
   for (let i = 0; i < size; i++) sum += Math.exp((out[i] ?? 0) - max);
   const log = max + Math.log(sum);
   for (let i = 0; i < size; i++) out[i] = (out[i] ?? 0) - log;
+}
+
+/** A melody/bass rest may not come right before a hold that is already there (the hold would continue nothing). */
+function restForbidden(cells: Int16Array, t: number, k: number, steps: number): boolean {
+  if (k !== TRACK_INDEX.melody && k !== TRACK_INDEX.bass) return false;
+  return t + 1 < steps && cells[(t + 1) * TRACK_COUNT + k] === HOLD;
 }
 
 function holdForbidden(cells: Int16Array, t: number, k: number, clipStart: boolean): boolean {

@@ -86,12 +86,13 @@ describe('generate with the tiny model', () => {
     assert.ok(!bytes(first.grid).equals(bytes(other.grid)));
   });
 
-  test('every token is in range, no hold continues nothing, and guidance runs 2 rows per request', async () => {
+  test('every token is in range, no hold continues nothing, and guidance runs 2 rows per request and view', async () => {
     const result = await generate(session, request({ seed: 7 }));
     assert.deepEqual(validateGrid(result.grid).ok, true);
     assert.equal(orphanHolds(result.grid), 0);
+    assert.equal(result.repairedHolds, 0, 'the sampler itself keeps holds after notes');
     assert.equal(result.timing.modelCalls, 12);
-    assert.equal(result.timing.maxBatchRows, 2);
+    assert.equal(result.timing.maxBatchRows, 4);
     assert.equal(result.timing.stepMs.length, 12);
     assert.ok(result.timing.modelMs > 0 && result.timing.totalMs >= result.timing.modelMs);
   });
@@ -101,7 +102,59 @@ describe('generate with the tiny model', () => {
       session,
       request({ styleWeights: Array.from({ length: 10 }, () => 0), conditions: UNSPECIFIED_CONDITIONS }),
     );
-    assert.equal(result.timing.maxBatchRows, 1);
+    assert.equal(result.timing.maxBatchRows, 2, 'one row per view');
+  });
+
+  test('GIVEN a request THEN the lead-sheet rows see no drums and the drum rows see only drums, with density and mode unspecified', async () => {
+    const batches: { tokens: BigInt64Array; cond: BigInt64Array; batchSize: number; steps: number }[] = [];
+    const watching: DenoiserSession = {
+      metadata: session.metadata,
+      run: async (batch) => {
+        batches.push({
+          tokens: batch.tokens.slice(),
+          cond: batch.cond.slice(),
+          batchSize: batch.batchSize,
+          steps: batch.steps,
+        });
+        return session.run(batch);
+      },
+    };
+    await generate(watching, request({ seed: 11 }));
+    assert.equal(batches.length, 12);
+    const masks = TRACK_SIZES.map((size) => BigInt(size));
+    for (const batch of batches) {
+      assert.equal(batch.batchSize, 4); // lead cond, lead uncond, drums cond, drums uncond
+      const row = (r: number, t: number, k: number): bigint =>
+        batch.tokens[(r * batch.steps + t) * TRACK_COUNT + k] ?? -1n;
+      for (let t = 0; t < batch.steps; t++) {
+        for (const r of [0, 1]) assert.equal(row(r, t, 3), masks[3], 'lead rows: drums masked');
+        for (const r of [2, 3])
+          for (const k of [0, 1, 2]) assert.equal(row(r, t, k), masks[k], 'drum rows: others masked');
+      }
+      const cond = (r: number): bigint[] => Array.from(batch.cond.subarray(r * 5, r * 5 + 5));
+      assert.deepEqual(cond(0), [1n, BigInt(tempoCondition(120)), 2n, 1n, 1n]);
+      assert.deepEqual(cond(2), [1n, BigInt(tempoCondition(120)), 0n, 0n, 1n]);
+      assert.deepEqual(cond(1), [0n, 0n, 0n, 0n, 0n]);
+      assert.deepEqual(cond(3), [0n, 0n, 0n, 0n, 0n]);
+    }
+    // The last step's drum rows hold the drums the earlier steps unmasked.
+    const last = batches.at(-1);
+    assert.ok(last);
+    let drums = 0;
+    for (let t = 0; t < last.steps; t++) if (last.tokens[(2 * last.steps + t) * TRACK_COUNT + 3] !== masks[3]) drums++;
+    assert.ok(drums > 0);
+  });
+
+  test('GIVEN regenerate drums (or melody) THEN only the view that has the track runs', async () => {
+    const old = (await generate(session, request({ seed: 1 }))).grid;
+    for (const [track, rows] of [
+      ['drums', 2],
+      ['melody', 2],
+    ] as const) {
+      const edit = regenerateTrackEdit(old, track);
+      const result = await generate(session, request({ seed: 3, initial: edit.initial, fixed: edit.fixed }));
+      assert.equal(result.timing.maxBatchRows, rows, track);
+    }
   });
 
   test('GIVEN a half-bar harmonic rhythm THEN chords change only on half bars, and a variation keeps its fixed chords', async () => {
@@ -191,7 +244,7 @@ describe('generate with the tiny model', () => {
     for (const result of results) assert.ok(validateGrid(result.grid).ok);
     const [first] = results;
     assert.ok(first);
-    assert.equal(first.timing.maxBatchRows, 5);
+    assert.equal(first.timing.maxBatchRows, 10); // two views: 2 + 2 + 2 rows guided, 1 + 1 unguided
     assert.equal(first.timing.modelCalls, 12);
     // Rows are independent on CPU: batching must not change what a request gets.
     const alone = await generate(session, requests[1] ?? request());

@@ -53,6 +53,9 @@ function composeRequest(seed: number, length = 4): ComposeJobRequest {
   return composeJobRequest(parsed.value);
 }
 
+/** Model rows of one guided request: conditional and unconditional, for the lead-sheet and the drum view. */
+const ROWS_PER_REQUEST = 4;
+
 interface ModelRun {
   readonly rows: number;
   readonly steps: number;
@@ -288,8 +291,8 @@ describe('inference service', () => {
     assert.equal(watched.runs.length, SAMPLING.steps, 'one model call per diffusion step, for all three');
     assert.deepEqual(
       watched.runs.map((r) => r.rows),
-      Array.from({ length: SAMPLING.steps }, () => 6),
-      'conditional + unconditional rows of three requests in every call',
+      Array.from({ length: SAMPLING.steps }, () => 3 * ROWS_PER_REQUEST),
+      'conditional + unconditional rows of both views of three requests in every call',
     );
     for (const finished of h.finished) assert.equal(finished.meta.timingsMs['batch'], 3);
   });
@@ -310,8 +313,8 @@ describe('inference service', () => {
       [...byLength.keys()].sort((a, b) => a - b),
       [32, 64],
     );
-    assert.deepEqual(byLength.get(32), [4, 4, 4, 4], 'the two 4 s jobs together');
-    assert.deepEqual(byLength.get(64), [2, 2, 2, 2], 'the 8 s job alone');
+    assert.deepEqual(byLength.get(32), [8, 8, 8, 8], 'the two 4 s jobs together');
+    assert.deepEqual(byLength.get(64), [4, 4, 4, 4], 'the 8 s job alone');
     // The first in fair order (ada, 4 s) decides the first batch; the 8 s job waits for the next.
     assert.deepEqual(
       watched.runs.map((r) => r.steps),
@@ -329,7 +332,9 @@ describe('inference service', () => {
     h.service.start();
     await h.settled(4);
 
-    const batches = watched.runs.filter((_, i) => i % SAMPLING.steps === 0).map((r) => `${r.steps}x${r.rows / 2}`);
+    const batches = watched.runs
+      .filter((_, i) => i % SAMPLING.steps === 0)
+      .map((r) => `${r.steps}x${r.rows / ROWS_PER_REQUEST}`);
     assert.deepEqual(batches, ['32x1', '64x2', '32x1'], "dan's 4 s job waits its turn instead of joining ada's");
   });
 
@@ -383,7 +388,7 @@ describe('inference service', () => {
       [[dropped.id, 'cancelled', false]],
     );
     assert.ok(
-      watched.runs.every((r) => r.rows === 2),
+      watched.runs.every((r) => r.rows === ROWS_PER_REQUEST),
       'only one request ever reached the model',
     );
     assert.equal(h.service.status(dropped.id)?.job.status, 'cancelled');
