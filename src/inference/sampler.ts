@@ -544,6 +544,7 @@ export function denoiseStep(input: DenoiseStepInput): number {
   const { cells: candidates, tokens, scores } = scratch;
   const span = Math.max(1, Math.floor(input.harmonySpan ?? 1));
   const rhythm = rhythmParams(params);
+  const paramsOf = (k: number) => (k === TRACK_INDEX.bass || k === TRACK_INDEX.drums ? rhythm : params);
   let count = 0;
   for (let t = 0; t < steps; t++) {
     for (let k = 0; k < TRACK_COUNT; k++) {
@@ -559,7 +560,7 @@ export function denoiseStep(input: DenoiseStepInput): number {
         uncondTrack,
         t * size,
         size,
-        k === TRACK_INDEX.bass || k === TRACK_INDEX.drums ? rhythm : params,
+        paramsOf(k),
         random,
         scratch,
         holdForbidden(cells, t, k, clipStart) ? HOLD : -1,
@@ -584,14 +585,13 @@ export function denoiseStep(input: DenoiseStepInput): number {
     let token = tokens[j] ?? 0;
     if (token === HOLD && holdForbidden(cells, t, k, clipStart)) {
       const size = TRACK_SIZES[k] ?? 0;
-      const trackParams = k === TRACK_INDEX.bass ? rhythm : params;
       token = drawCell(
         cond[k] ?? [],
         t * size,
         uncond?.[k] ?? null,
         t * size,
         size,
-        trackParams,
+        paramsOf(k),
         random,
         scratch,
         HOLD,
