@@ -17,6 +17,7 @@ import {
 import type { ClipMeta } from '../inference/clip-meta.ts';
 import type { JobProgress } from '../inference/job-events.ts';
 import { describeWait } from '../inference/job-queue.ts';
+import { escapeMarkdown } from '../markdown.ts';
 import { customId } from './command.ts';
 
 /** The custom-id prefixes of the buttons and the select on a clip's message. */
@@ -164,10 +165,6 @@ export function fileBase(meta: ClipMeta): string {
   const style = (meta.request.style.split(/[:,]/)[0] ?? 'clip').replace(/[^\w-]/g, '') || 'clip';
   const suffix = meta.kind === 'compose' ? '' : `-${meta.kind}`;
   return `${style}-${meta.request.seed}${suffix}`;
-}
-
-export function escapeMarkdown(text: string): string {
-  return text.replace(/([\\*_~`|])/g, '\\$1').replace(/@/g, '@\u200b');
 }
 
 function formatSeconds(seconds: number): string {

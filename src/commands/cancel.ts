@@ -5,7 +5,7 @@
 import { ApplicationCommandOptionType, MessageFlags } from 'discord.js';
 
 import type { BotCommand } from '../bot/command.ts';
-import { escapeMarkdown } from '../bot/clip-message.ts';
+import { escapeMarkdown } from '../markdown.ts';
 import { UserError } from '../bot/user-error.ts';
 import type { InferenceService } from '../inference/inference-service.ts';
 import { jobLabel } from './job-label.ts';

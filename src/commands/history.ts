@@ -16,7 +16,8 @@ import {
 } from 'discord.js';
 
 import { ensureAllowedChannel } from '../bot/channel-guard.ts';
-import { ClipAction, clipComponents, DEFAULT_ATTACHMENT_LIMIT, escapeMarkdown, fileBase } from '../bot/clip-message.ts';
+import { ClipAction, clipComponents, DEFAULT_ATTACHMENT_LIMIT, fileBase } from '../bot/clip-message.ts';
+import { escapeMarkdown } from '../markdown.ts';
 import { customId, type BotCommand, type ComponentHandler } from '../bot/command.ts';
 import type { GuildSettingsStore } from '../bot/guild-settings.ts';
 import { UserError } from '../bot/user-error.ts';

@@ -4,7 +4,7 @@
  */
 import { ApplicationCommandOptionType, InteractionContextType } from 'discord.js';
 
-import { escapeMarkdown } from '../bot/clip-message.ts';
+import { escapeMarkdown } from '../markdown.ts';
 import type { ClipRecord } from '../bot/collaborators.ts';
 import type { BotCommand } from '../bot/command.ts';
 import { UserError } from '../bot/user-error.ts';

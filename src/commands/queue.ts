@@ -2,7 +2,8 @@
 import { MessageFlags } from 'discord.js';
 
 import type { BotCommand } from '../bot/command.ts';
-import { escapeMarkdown, progressText } from '../bot/clip-message.ts';
+import { progressText } from '../bot/clip-message.ts';
+import { escapeMarkdown } from '../markdown.ts';
 import type { InferenceService } from '../inference/inference-service.ts';
 import { jobLabel } from './job-label.ts';
 

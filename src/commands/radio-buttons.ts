@@ -10,7 +10,7 @@ import {
   type APIComponentInMessageActionRow,
 } from 'discord.js';
 
-import { escapeMarkdown } from '../bot/clip-message.ts';
+import { escapeMarkdown } from '../markdown.ts';
 import { customId, type ComponentHandler } from '../bot/command.ts';
 import { UserError } from '../bot/user-error.ts';
 import { reportFeedback } from './report-feedback.ts';

@@ -5,7 +5,7 @@
  */
 import { ApplicationCommandOptionType, InteractionContextType } from 'discord.js';
 
-import { escapeMarkdown } from '../bot/clip-message.ts';
+import { escapeMarkdown } from '../markdown.ts';
 import type { BotCommand } from '../bot/command.ts';
 import { UserError } from '../bot/user-error.ts';
 import { MOOD_NAMES } from '../music/moods.ts';

@@ -4,7 +4,7 @@
  */
 import { InteractionContextType } from 'discord.js';
 
-import { escapeMarkdown } from '../bot/clip-message.ts';
+import { escapeMarkdown } from '../markdown.ts';
 import type { BotCommand } from '../bot/command.ts';
 import { reportFeedback } from './report-feedback.ts';
 import { guildIdOf, orUserError } from './voice-asker.ts';

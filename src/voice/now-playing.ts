@@ -2,6 +2,7 @@
  * What the now-playing message says, as data (for an embed) and as text (for the message the bot keeps updating).
  * Names are display names, never mentions, so an update pings no one.
  */
+import { escapeMarkdown } from '../markdown.ts';
 import type { GuildPlayer } from './guild-player.ts';
 
 export interface NowPlayingView {
@@ -108,8 +109,4 @@ export function formatNowPlaying(view: NowPlayingView): string {
 export function clock(ms: number): string {
   const seconds = Math.max(0, Math.floor(ms / 1000));
   return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
-}
-
-function escapeMarkdown(text: string): string {
-  return text.replace(/[\\*_~`|>[\]()<@#]/g, (char) => `\\${char}`);
 }
