@@ -6,7 +6,8 @@
  *   node bench/generate-eval-set.ts [--per-style 50] [--out .cache/eval/generated.jsonl] [--model models/motif-v1.onnx]
  *     [--guidance G] [--rhythm-guidance-scale S] [--noise N] [--temperature T] [--top-p P] (default: the sampler's
  *     defaults, as compose uses)
- *     [--styles jazz,lofi] (default: every style) [--density sparse|medium|dense] (default: each recipe's own)
+ *     [--styles jazz,lofi] (default: every style) [--density sparse|medium|dense|none] (default: each recipe's own; none: unspecified)
+ *     [--seed-offset N] (added to every clip's seed: another sample of the same set)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -32,9 +33,10 @@ const { values } = parseArgs({
     'top-p': { type: 'string' },
     styles: { type: 'string' },
     density: { type: 'string' },
+    'seed-offset': { type: 'string', default: '0' },
   },
 });
-const densities = ['sparse', 'medium', 'dense'] as const;
+const densities = ['sparse', 'medium', 'dense', 'none'] as const;
 const density = densities.find((d) => d === values.density);
 if (values.density !== undefined && density === undefined) {
   throw new Error(`--density must be one of ${densities.join(', ')}`);
@@ -50,6 +52,7 @@ const sampling: Partial<SamplingParams> = {
   ...(values['top-p'] === undefined ? {} : { topP: Number(values['top-p']) }),
 };
 const perStyle = Number(values['per-style']);
+const seedOffset = Number(values['seed-offset']);
 const bars = Number(values.bars);
 const batchSize = Number(values.batch);
 const session = await createModelSession(resolve(values.model), { device: 'cpu', intraOpNumThreads: 2 });
@@ -60,11 +63,13 @@ for (const name of styleNames) {
   const style = parseStyle(name);
   if (!style.ok) throw new Error(style.error.message);
   const recipe = style.value.recipe;
-  const conditioning = density === undefined ? style.value.conditioning : { ...style.value.conditioning, density };
+  const conditioning = { ...style.value.conditioning };
+  if (density === 'none') delete conditioning.density;
+  else if (density !== undefined) conditioning.density = density;
   const beatsPerBar = (recipe.meter.numerator * 4) / recipe.meter.denominator;
   const requests: GenerateRequest[] = [];
   for (let i = 0; i < perStyle; i++) {
-    const seed = 1000 * (STYLE_NAMES.indexOf(name as (typeof STYLE_NAMES)[number]) + 1) + i;
+    const seed = seedOffset + 1000 * (STYLE_NAMES.indexOf(name as (typeof STYLE_NAMES)[number]) + 1) + i;
     const plan = planFrom({
       recipe,
       styleLabel: style.value.label,

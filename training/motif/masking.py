@@ -25,6 +25,11 @@ METER_STEPS_PER_BAR = np.array([16, 16, 12, 12], dtype=np.int64)
 
 MASK_TYPES = ("random", "track", "extend", "infill")
 DEFAULT_MASK_PROBS = (0.55, 0.15, 0.15, 0.15)
+DENSITY = COND_FIELDS.index("density")
+TEMPO = COND_FIELDS.index("tempo")
+# A drum part laid over a tune (see BatchSampler) is cut from drum-only 4/4 pieces of at least this many bars, one
+# after another: Groove MIDI's beats and its one- or two-bar fills alike.
+OVERLAY_MIN_BARS = 1
 
 
 @dataclass
@@ -144,9 +149,24 @@ class Batch:
     cond: np.ndarray  # int64 [B, 5]
     key_padding: np.ndarray  # bool [B, T // patch]
     mask_type: np.ndarray  # int64 [B] index into MASK_TYPES
+    drum_style: np.ndarray | None = None  # int64 [B]: style of the drum part laid over the example, -1 = none
 
 
 class BatchSampler:
+    """Training examples from the dataset's pieces.
+
+    Drum overlay (off by default; `train.py --drum-overlay P`, an experiment the model card reports): no source
+    has drums playing beside a melody (the drums are Groove MIDI's drum-only pieces), yet the product generates
+    all four tracks together. With probability `overlay_prob` a 4/4 tune without drums gets a drum part cut from
+    drum-only pieces: of its own style when the data has drums for it (pop, folk, jazz); else, and also with
+    probability `overlay_cross`, of another drum style (drawn by the square root of its number of pieces), and
+    the example's style vector is then the blend (tune style w, drum style 1 - w, w ~ U(0.3, 0.7)), as the
+    product's recipes ask for ("rock" = pop 0.5 + rock 0.5). The drum pieces are chosen within one tempo bucket of
+    the tune's when there are any. With the overlay on, density describes only the melody (onsets per bar):
+    drum-only pieces train with density unspecified. With it off, batches are exactly those of earlier versions
+    (no random draw is added), so `npm run train` still reproduces models/.
+    """
+
     def __init__(
         self,
         ds: Dataset,
@@ -161,6 +181,8 @@ class BatchSampler:
         style_drop: float = 0.15,
         all_drop: float = 0.1,
         style_alpha: float = 0.5,
+        overlay_prob: float = 0.0,
+        overlay_cross: float = 0.0,
     ):
         self.ds = ds
         self.track_sizes = np.asarray(track_sizes, dtype=np.int64)
@@ -178,6 +200,16 @@ class BatchSampler:
             raise ValueError(f"no usable pieces in split {split}")
         self.weights = piece_weights(ds, self.pieces, style_alpha)
         self.spb = ds.steps_per_bar()
+        self.overlay_prob = overlay_prob
+        self.overlay_cross = overlay_cross
+        tm = ds.track_mask.astype(bool)
+        drum_only = tm[:, 3] & ~tm[:, :3].any(1)
+        self.drum_only = drum_only
+        in_split = ds.split == split
+        long_drums = in_split & drum_only & (self.spb == 16) & (lengths >= OVERLAY_MIN_BARS * 16) & (ds.style >= 0)
+        self.drum_pools = {int(st): np.nonzero(long_drums & (ds.style == st))[0] for st in np.unique(ds.style[long_drums])}
+        self.drum_styles = np.array(sorted(self.drum_pools), dtype=np.int64)
+        self.overlay_ok = tm[:, 0] & ~tm[:, 3] & (self.spb == 16) & (ds.style >= 0) & (len(self.drum_styles) > 0)
 
     # ---- crops -------------------------------------------------------------------------------------
     def _crop(self, rng: np.random.Generator, piece: int) -> tuple[int, int, int]:
@@ -198,6 +230,40 @@ class BatchSampler:
             start = 0
         length -= length % self.patch_steps
         return start, length, spb
+
+    # ---- drum overlay ------------------------------------------------------------------------------
+    def _overlay_style(self, rng: np.random.Generator, tune_style: int) -> int:
+        own = tune_style in self.drum_pools
+        others = self.drum_styles[self.drum_styles != tune_style]
+        if own and (len(others) == 0 or rng.random() >= self.overlay_cross):
+            return tune_style
+        if not len(others):
+            return -1
+        # styles with few drum pieces (folk, reggae: 2-3) are drawn less often than uniform, so their few
+        # pieces are not repeated over and over
+        w = np.sqrt([len(self.drum_pools[int(d)]) for d in others])
+        return int(others[int(rng.choice(len(others), p=w / w.sum()))])
+
+    def _drum_part(self, rng: np.random.Generator, drum_style: int, length: int, tempo: int) -> np.ndarray:
+        """`length` steps of drums (bar-aligned): a drum piece of the style from a random bar on, continued by
+        further pieces of the same style while more steps are needed."""
+        pool = self.drum_pools[drum_style]
+        if tempo > 0:
+            near = pool[np.abs(self.ds.cond[pool, TEMPO] - tempo) <= 1]
+            if len(near):
+                pool = near
+        out = np.zeros(length, dtype=np.int64)
+        filled, first = 0, True
+        while filled < length:
+            p = int(pool[int(rng.integers(0, len(pool)))])
+            n = int(self.ds.offsets[p + 1] - self.ds.offsets[p])
+            start = 16 * int(rng.integers(0, n // 16)) if first else 0
+            first = False
+            take = min(length - filled, n - start)
+            g0 = int(self.ds.offsets[p]) + start
+            out[filled : filled + take] = self.ds.grids[g0 : g0 + take, 3]
+            filled += take
+        return out
 
     # ---- masks -------------------------------------------------------------------------------------
     @staticmethod
@@ -257,11 +323,18 @@ class BatchSampler:
         style = np.zeros((batch_size, self.num_styles), dtype=np.float32)
         cond = np.zeros((batch_size, 5), dtype=np.int64)
         mask_type = np.zeros(batch_size, dtype=np.int64)
+        drum_style = np.full(batch_size, -1, dtype=np.int64)
         for i, (piece, (start, length, spb)) in enumerate(zip(pieces, crops)):
             piece = int(piece)
             g0 = int(ds.offsets[piece]) + start
             grid = ds.grids[g0 : g0 + length].astype(np.int64)
             present = ds.track_mask[piece].astype(bool)
+            if self.overlay_prob > 0 and self.overlay_ok[piece] and length >= 16 and rng.random() < self.overlay_prob:
+                drum_style[i] = self._overlay_style(rng, int(ds.style[piece]))
+                if drum_style[i] >= 0:
+                    grid[:, 3] = self._drum_part(rng, int(drum_style[i]), length, int(ds.cond[piece, TEMPO]))
+                    present = present.copy()
+                    present[3] = True
             hide, mask_type[i] = self._mask(rng, length, spb, present)
             hide |= ~present[None, :]
             targets[i, :length] = grid
@@ -272,6 +345,8 @@ class BatchSampler:
             # conditioning (with dropout for classifier-free guidance)
             s = int(ds.style[piece])
             c = ds.cond[piece].copy()
+            if self.overlay_prob > 0 and self.drum_only[piece]:
+                c[DENSITY] = 0
             if rng.random() < self.all_drop:
                 s = -1
                 c[:] = 0
@@ -280,9 +355,15 @@ class BatchSampler:
                     s = -1
                 c[rng.random(5) < self.cond_drop] = 0
             if 0 <= s < self.num_styles:
-                style[i, s] = 1.0
+                d = int(drum_style[i])
+                if d != s and 0 <= d < self.num_styles:
+                    w = float(rng.uniform(0.3, 0.7))
+                    style[i, s] = w
+                    style[i, d] = 1.0 - w
+                else:
+                    style[i, s] = 1.0
             cond[i] = c
-        return Batch(tokens, targets, loss_mask, bar_pos, style, cond, key_padding, mask_type)
+        return Batch(tokens, targets, loss_mask, bar_pos, style, cond, key_padding, mask_type, drum_style)
 
 
 # ---- synthetic data (tests, tiny fixture) ---------------------------------------------------------------

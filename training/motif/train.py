@@ -282,6 +282,10 @@ def main(argv=None) -> int:
     ap.add_argument("--val-every", type=int, default=250)
     ap.add_argument("--val-examples", type=int, default=256)
     ap.add_argument("--log-every", type=int, default=50)
+    ap.add_argument("--drum-overlay", type=float, default=0.0,
+                    help="probability that a 4/4 tune without drums is given a drum part (masking.BatchSampler)")
+    ap.add_argument("--drum-overlay-cross", type=float, default=0.0,
+                    help="of those, the probability of another style's drums, with a blended style vector")
     ap.add_argument("--out", default=str(REPO_ROOT / "training" / ".cache" / "checkpoints" / "motif-v1.pt"))
     ap.add_argument("--summary", default=None, help="write the training summary JSON here")
     args = ap.parse_args(argv)
@@ -312,7 +316,8 @@ def main(argv=None) -> int:
         ds, cfg, steps=args.steps, minutes=args.minutes, batch_size=args.batch_size, lr=args.lr,
         warmup=args.warmup, weight_decay=args.weight_decay, seed=args.seed, threads=args.threads,
         val_every=args.val_every, val_examples=args.val_examples, log_every=args.log_every, out=Path(args.out),
-        extra={"dataset": dataset_info},
+        extra={"dataset": dataset_info, "drumOverlay": args.drum_overlay, "drumOverlayCross": args.drum_overlay_cross},
+        sampler_kwargs={"overlay_prob": args.drum_overlay, "overlay_cross": args.drum_overlay_cross},
     )
     if args.summary:
         Path(args.summary).parent.mkdir(parents=True, exist_ok=True)

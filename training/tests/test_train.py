@@ -9,7 +9,16 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from motif.masking import MASK_TYPES, BatchSampler, load_dataset, make_synthetic_dataset, save_dataset  # noqa
+from motif.masking import (  # noqa: E402
+    DENSITY,
+    MASK_TYPES,
+    TEMPO,
+    BatchSampler,
+    Dataset,
+    load_dataset,
+    make_synthetic_dataset,
+    save_dataset,
+)
 from motif.model import ModelConfig, MotifDenoiser  # noqa: E402
 from motif.train import PRESETS, balanced_loss, lr_at, to_torch, track_losses, train  # noqa: E402
 
@@ -110,6 +119,133 @@ def test_condition_dropout_rates(ds):
     all_zero = ((st.sum(1) == 0) & (co == 0).all(1)).mean()
     assert 0.15 < zero_style < 0.35  # 0.1 + 0.9 * 0.15 = 0.235
     assert all_zero >= 0.07
+
+
+def overlay_dataset() -> Dataset:
+    """Tunes (melody, bass, harmony; no drums) of styles 0 and 3, a 3/4 tune, and drum-only pieces: style 0
+    (tempo bucket 2 and 7), style 1, a 2-bar style-2 fill and a 3/4 style-4 piece. Each drum piece plays its own
+    token, so an example's drum part says which piece it was cut from."""
+    pieces = [  # (style, bars, steps per bar, track mask, tempo, drum token)
+        (0, 8, 16, (1, 1, 1, 0), 2, 0),
+        (3, 8, 16, (1, 1, 1, 0), 2, 0),
+        (0, 8, 12, (1, 1, 1, 0), 2, 0),
+        (0, 6, 16, (0, 0, 0, 1), 2, 11),
+        (0, 6, 16, (0, 0, 0, 1), 7, 12),
+        (1, 5, 16, (0, 0, 0, 1), 2, 21),
+        (2, 2, 16, (0, 0, 0, 1), 2, 31),
+        (4, 8, 12, (0, 0, 0, 1), 2, 41),
+    ]
+    grids, offsets = [], [0]
+    for style, bars, spb, tm, _, drum in pieces:
+        g = np.zeros((bars * spb, 4), dtype=np.int16)
+        if tm[0]:
+            g[:, 0] = np.where(np.arange(bars * spb) % 4 == 0, 20, 1)
+            g[:, 1] = np.where(np.arange(bars * spb) % 8 == 0, 10, 1)
+            g[:, 2] = 1
+        else:
+            g[::2, 3] = drum
+        grids.append(g)
+        offsets.append(offsets[-1] + len(g))
+    n = len(pieces)
+    cond = np.zeros((n, 5), dtype=np.int64)
+    cond[:, TEMPO] = [p[4] for p in pieces]
+    cond[:, DENSITY] = 2
+    cond[:, 4] = [1 if p[2] == 16 else 2 for p in pieces]
+    return Dataset(
+        grids=np.concatenate(grids),
+        offsets=np.array(offsets, dtype=np.int64),
+        style=np.array([p[0] for p in pieces], dtype=np.int64),
+        cond=cond,
+        track_mask=np.array([p[3] for p in pieces], dtype=np.uint8),
+        split=np.zeros(n, dtype=np.int64),
+        source=np.zeros(n, dtype=np.int64),
+        piece_names=[f"p{i}" for i in range(n)],
+        sources=["test"],
+        spb=np.array([p[2] for p in pieces], dtype=np.int64),
+    )
+
+
+def drawn_pieces(s: BatchSampler, rng: np.random.Generator, batch_size: int) -> np.ndarray:
+    """The pieces the next s.sample(rng, batch_size) draws (its first use of rng), rng left untouched."""
+    rng2 = np.random.default_rng()
+    rng2.bit_generator.state = rng.bit_generator.state
+    return rng2.choice(s.pieces, size=batch_size, p=s.weights)
+
+
+def test_drum_overlay_lays_long_drum_pieces_over_tunes():
+    ds = overlay_dataset()
+    s = BatchSampler(ds, CFG.track_sizes, CFG.num_styles, overlay_prob=1.0, overlay_cross=0.0, cond_drop=0.0,
+                     style_drop=0.0, all_drop=0.0, short_crop_prob=0.0)
+    assert sorted(s.drum_pools) == [0, 1, 2]  # 4/4 drum pieces only
+    rng = np.random.default_rng(0)
+    seen = set()
+    for _ in range(30):
+        pieces = drawn_pieces(s, rng, 16)
+        b = s.sample(rng, 16)
+        for i, p in enumerate(pieces):
+            drums = b.targets[i][~np.repeat(b.key_padding[i], 4), 3]
+            if p in (0, 1):  # a 4/4 tune: always gets drums here, which it is taught to predict
+                # style 0 has drums of its own; style 3 has none and borrows another style's
+                assert b.drum_style[i] == 0 if p == 0 else b.drum_style[i] in (0, 1, 2)
+                assert set(np.unique(drums)) - {0} <= {11, 21, 31}, "tempo bucket 2: never the bucket-7 piece"
+                assert (drums > 0).any()
+                seen.update(np.unique(drums).tolist())
+                assert b.style[i].sum() == pytest.approx(1.0)
+                if p == 0:
+                    assert b.style[i, 0] == 1.0
+            else:  # the 3/4 tune and the drum pieces are left as they are
+                assert b.drum_style[i] == -1
+                if p == 2:
+                    assert not b.loss_mask[i][:, 3].any() and not (drums > 0).any()
+            if ds.track_mask[p][3] and not ds.track_mask[p][0]:
+                assert b.cond[i, DENSITY] == 0, "a drum piece's density is left unspecified"
+            else:
+                assert b.cond[i, DENSITY] == 2
+    assert {11} <= seen
+    # the overlaid drums are learned like any present track
+    b = s.sample(np.random.default_rng(1), 64)
+    assert b.loss_mask[b.drum_style >= 0][..., 3].any()
+
+
+def test_drum_overlay_across_styles_blends_the_style_vector():
+    ds = overlay_dataset()
+    s = BatchSampler(ds, CFG.track_sizes, CFG.num_styles, overlay_prob=1.0, overlay_cross=1.0, cond_drop=0.0,
+                     style_drop=0.0, all_drop=0.0)
+    rng = np.random.default_rng(2)
+    blends = 0
+    for _ in range(20):
+        pieces = drawn_pieces(s, rng, 16)
+        b = s.sample(rng, 16)
+        for i, p in enumerate(pieces):
+            if p not in (0, 1):
+                continue
+            tune, drum = int(ds.style[p]), int(b.drum_style[i])
+            assert drum != tune and drum in (0, 1, 2)
+            assert 0.3 <= b.style[i, tune] <= 0.7
+            assert b.style[i, drum] == pytest.approx(1.0 - b.style[i, tune])
+            blends += 1
+    assert blends > 0
+
+
+def test_overlay_off_leaves_examples_as_they_are():
+    ds = overlay_dataset()
+    s = BatchSampler(ds, CFG.track_sizes, CFG.num_styles, cond_drop=0.0, style_drop=0.0, all_drop=0.0)
+    rng = np.random.default_rng(3)
+    for _ in range(10):
+        pieces = drawn_pieces(s, rng, 16)
+        b = s.sample(rng, 16)
+        assert (b.drum_style == -1).all()
+        for i, p in enumerate(pieces):
+            assert b.cond[i, DENSITY] == 2, "density kept, the drum pieces' too"
+            if not ds.track_mask[p][3]:
+                assert not b.loss_mask[i][:, 3].any()
+
+
+def test_no_overlay_without_drum_pieces(ds):
+    s = sampler(ds, overlay_prob=1.0)
+    assert not s.overlay_ok.any()
+    b = s.sample(np.random.default_rng(0), 16)
+    assert (b.drum_style == -1).all()
 
 
 def test_loss_goes_down(ds):
