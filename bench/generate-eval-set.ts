@@ -6,7 +6,8 @@
  *   node bench/generate-eval-set.ts [--per-style 50] [--out .cache/eval/generated.jsonl] [--model models/motif-v1.onnx]
  *     [--guidance G] [--rhythm-guidance-scale S] [--noise N] [--temperature T] [--top-p P] (default: the sampler's
  *     defaults, as compose uses)
- *     [--styles jazz,lofi] (default: every style) [--density sparse|medium|dense|none] (default: each recipe's own; none: unspecified)
+ *     [--styles jazz,lofi] (default: every style)
+ *     [--density sparse|medium|dense|none] (default: each recipe's own; none: unspecified)
  *     [--seed-offset N] (added to every clip's seed: another sample of the same set)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -53,6 +54,7 @@ const sampling: Partial<SamplingParams> = {
 };
 const perStyle = Number(values['per-style']);
 const seedOffset = Number(values['seed-offset']);
+if (!Number.isSafeInteger(seedOffset) || seedOffset < 0) throw new Error('--seed-offset must be a whole number >= 0');
 const bars = Number(values.bars);
 const batchSize = Number(values.batch);
 const session = await createModelSession(resolve(values.model), { device: 'cpu', intraOpNumThreads: 2 });
