@@ -206,8 +206,8 @@ class BatchSampler:
         drum_only = tm[:, 3] & ~tm[:, :3].any(1)
         self.drum_only = drum_only
         in_split = ds.split == split
-        long_drums = in_split & drum_only & (self.spb == 16) & (lengths >= OVERLAY_MIN_BARS * 16) & (ds.style >= 0)
-        self.drum_pools = {int(st): np.nonzero(long_drums & (ds.style == st))[0] for st in np.unique(ds.style[long_drums])}
+        sources = in_split & drum_only & (self.spb == 16) & (lengths >= OVERLAY_MIN_BARS * 16) & (ds.style >= 0)
+        self.drum_pools = {int(st): np.nonzero(sources & (ds.style == st))[0] for st in np.unique(ds.style[sources])}
         self.drum_styles = np.array(sorted(self.drum_pools), dtype=np.int64)
         self.overlay_ok = tm[:, 0] & ~tm[:, 3] & (self.spb == 16) & (ds.style >= 0) & (len(self.drum_styles) > 0)
 
@@ -245,8 +245,8 @@ class BatchSampler:
         return int(others[int(rng.choice(len(others), p=w / w.sum()))])
 
     def _drum_part(self, rng: np.random.Generator, drum_style: int, length: int, tempo: int) -> np.ndarray:
-        """`length` steps of drums (bar-aligned): a drum piece of the style from a random bar on, continued by
-        further pieces of the same style while more steps are needed."""
+        """`length` steps of drums (bar-aligned): whole bars of a drum piece of the style from a random bar on,
+        continued by further pieces of the same style while more steps are needed."""
         pool = self.drum_pools[drum_style]
         if tempo > 0:
             near = pool[np.abs(self.ds.cond[pool, TEMPO] - tempo) <= 1]
@@ -256,10 +256,10 @@ class BatchSampler:
         filled, first = 0, True
         while filled < length:
             p = int(pool[int(rng.integers(0, len(pool)))])
-            n = int(self.ds.offsets[p + 1] - self.ds.offsets[p])
-            start = 16 * int(rng.integers(0, n // 16)) if first else 0
+            bars = int(self.ds.offsets[p + 1] - self.ds.offsets[p]) // 16  # a last, partial bar is left out
+            start = 16 * int(rng.integers(0, bars)) if first else 0
             first = False
-            take = min(length - filled, n - start)
+            take = min(length - filled, 16 * bars - start)
             g0 = int(self.ds.offsets[p]) + start
             out[filled : filled + take] = self.ds.grids[g0 : g0 + take, 3]
             filled += take

@@ -129,7 +129,7 @@ def overlay_dataset() -> Dataset:
         (0, 8, 16, (1, 1, 1, 0), 2, 0),
         (3, 8, 16, (1, 1, 1, 0), 2, 0),
         (0, 8, 12, (1, 1, 1, 0), 2, 0),
-        (0, 6, 16, (0, 0, 0, 1), 2, 11),
+        (0, 6 + 3 / 16, 16, (0, 0, 0, 1), 2, 11),  # 3 steps of a seventh bar
         (0, 6, 16, (0, 0, 0, 1), 7, 12),
         (1, 5, 16, (0, 0, 0, 1), 2, 21),
         (2, 2, 16, (0, 0, 0, 1), 2, 31),
@@ -137,10 +137,10 @@ def overlay_dataset() -> Dataset:
     ]
     grids, offsets = [], [0]
     for style, bars, spb, tm, _, drum in pieces:
-        g = np.zeros((bars * spb, 4), dtype=np.int16)
+        g = np.zeros((round(bars * spb), 4), dtype=np.int16)
         if tm[0]:
-            g[:, 0] = np.where(np.arange(bars * spb) % 4 == 0, 20, 1)
-            g[:, 1] = np.where(np.arange(bars * spb) % 8 == 0, 10, 1)
+            g[:, 0] = np.where(np.arange(len(g)) % 4 == 0, 20, 1)
+            g[:, 1] = np.where(np.arange(len(g)) % 8 == 0, 10, 1)
             g[:, 2] = 1
         else:
             g[::2, 3] = drum
@@ -172,7 +172,7 @@ def drawn_pieces(s: BatchSampler, rng: np.random.Generator, batch_size: int) -> 
     return rng2.choice(s.pieces, size=batch_size, p=s.weights)
 
 
-def test_drum_overlay_lays_long_drum_pieces_over_tunes():
+def test_drum_overlay_lays_whole_bars_of_drum_pieces_over_tunes():
     ds = overlay_dataset()
     s = BatchSampler(ds, CFG.track_sizes, CFG.num_styles, overlay_prob=1.0, overlay_cross=0.0, cond_drop=0.0,
                      style_drop=0.0, all_drop=0.0, short_crop_prob=0.0)
@@ -189,6 +189,7 @@ def test_drum_overlay_lays_long_drum_pieces_over_tunes():
                 assert b.drum_style[i] == 0 if p == 0 else b.drum_style[i] in (0, 1, 2)
                 assert set(np.unique(drums)) - {0} <= {11, 21, 31}, "tempo bucket 2: never the bucket-7 piece"
                 assert (drums > 0).any()
+                assert not drums[1::2].any(), "whole bars only: every hit stays on an even step"
                 seen.update(np.unique(drums).tolist())
                 assert b.style[i].sum() == pytest.approx(1.0)
                 if p == 0:
