@@ -9,6 +9,7 @@
 #   MOTIF_PRESET=base       base (d256 x4, 3.7M params) | small (d192 x4) | tiny (fixture size)
 #   MOTIF_THREADS=2
 #   MOTIF_DRUM_OVERLAY=0    probability of laying a drum part over a tune without drums (motif/masking.py)
+#   MOTIF_END_BUCKETS=0     values of a `to_end` input telling the model where the piece ends (0 = none)
 #   MOTIF_SKIP_PREPARE=1    reuse training/.cache/dataset.npz if it exists
 #   MOTIF_SKIP_EVAL=1       skip sampling + objective evaluation
 #   MOTIF_TINY=1            also regenerate test/fixtures/tiny-model.{onnx,json}
@@ -25,6 +26,7 @@ BATCH="${MOTIF_BATCH:-32}"
 PRESET="${MOTIF_PRESET:-base}"
 THREADS="${MOTIF_THREADS:-2}"
 OVERLAY="${MOTIF_DRUM_OVERLAY:-0}"
+END_BUCKETS="${MOTIF_END_BUCKETS:-0}"
 DATA="$HERE/.cache/dataset.npz"
 CKPT="$HERE/.cache/checkpoints/motif-v1.pt"
 SUMMARY="$HERE/.cache/checkpoints/motif-v1.summary.json"
@@ -56,9 +58,9 @@ else
 fi
 
 # --- 2. train ------------------------------------------------------------------------------------------
-log "train: preset=$PRESET steps=$STEPS batch=$BATCH seed=$SEED threads=$THREADS drum-overlay=$OVERLAY"
+log "train: preset=$PRESET steps=$STEPS batch=$BATCH seed=$SEED threads=$THREADS drum-overlay=$OVERLAY end-buckets=$END_BUCKETS"
 "$PY" -m motif.train --data "$DATA" --preset "$PRESET" --steps "$STEPS" --batch-size "$BATCH" \
-  --seed "$SEED" --threads "$THREADS" --drum-overlay "$OVERLAY" --out "$CKPT" --summary "$SUMMARY"
+  --seed "$SEED" --threads "$THREADS" --drum-overlay "$OVERLAY" --end-buckets "$END_BUCKETS" --out "$CKPT" --summary "$SUMMARY"
 
 # --- 3. export (verifies onnxruntime == PyTorch, fails loudly otherwise) --------------------------------
 log "export -> $ONNX"

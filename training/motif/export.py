@@ -23,14 +23,22 @@ import torch
 from .model import COND_FIELDS, TRACKS, MotifDenoiser, load_checkpoint, load_vocabulary
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-INPUT_NAMES = ["tokens", "bar_pos", "style", "cond"]
+BASE_INPUTS = ["tokens", "bar_pos", "style", "cond"]
 OUTPUT_NAMES = list(TRACKS)
 OPSET = 17
 TOLERANCE = 1e-3
 
 
+TINY_END_BUCKETS = 3
+
+
 class ExportError(RuntimeError):
     pass
+
+
+def input_names(model: MotifDenoiser) -> list[str]:
+    """The graph's inputs: models with end_buckets > 0 also take `to_end`."""
+    return BASE_INPUTS + (["to_end"] if model.cfg.end_buckets > 0 else [])
 
 
 def random_inputs(model: MotifDenoiser, batch: int, steps: int, seed: int = 0, mask_frac: float = 0.5) -> dict:
@@ -48,7 +56,12 @@ def random_inputs(model: MotifDenoiser, batch: int, steps: int, seed: int = 0, m
     style[-1] = 0.0  # an unconditioned row
     cond = np.stack([rng.integers(0, n, size=batch) for n in cfg.cond_sizes], axis=1).astype(np.int64)
     cond[-1] = 0
-    return {"tokens": tokens, "bar_pos": bar_pos, "style": style, "cond": cond}
+    out = {"tokens": tokens, "bar_pos": bar_pos, "style": style, "cond": cond}
+    if cfg.end_buckets > 0:
+        bars_left = (steps - 1) // spb - np.arange(steps) // spb
+        out["to_end"] = np.broadcast_to(1 + np.minimum(bars_left, cfg.end_buckets - 2), (batch, steps)).copy()
+        out["to_end"][0] = 0  # an unknown end
+    return out
 
 
 def export_onnx(model: MotifDenoiser, path: Path) -> None:
@@ -56,11 +69,13 @@ def export_onnx(model: MotifDenoiser, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     model.eval()
     ex = {k: torch.from_numpy(v) for k, v in random_inputs(model, 2, 64).items()}
+    names = input_names(model)
     dynamic_axes = {
         "tokens": {0: "batch", 1: "steps"},
         "bar_pos": {0: "batch", 1: "steps"},
         "style": {0: "batch"},
         "cond": {0: "batch"},
+        "to_end": {0: "batch", 1: "steps"},
         **{name: {0: "batch", 1: "steps"} for name in OUTPUT_NAMES},
     }
     with warnings.catch_warnings():
@@ -68,11 +83,11 @@ def export_onnx(model: MotifDenoiser, path: Path) -> None:
         with torch.no_grad():
             torch.onnx.export(
                 model,
-                (ex["tokens"], ex["bar_pos"], ex["style"], ex["cond"]),
+                tuple(ex[k] for k in names),
                 str(path),
-                input_names=INPUT_NAMES,
+                input_names=names,
                 output_names=OUTPUT_NAMES,
-                dynamic_axes=dynamic_axes,
+                dynamic_axes={k: v for k, v in dynamic_axes.items() if k in names or k in OUTPUT_NAMES},
                 opset_version=OPSET,
                 do_constant_folding=True,
                 dynamo=False,
@@ -106,15 +121,16 @@ def verify(model: MotifDenoiser, path: Path, cases=((2, 64), (3, 32), (1, 240), 
     sess = ort_session(path)
     names_in = [i.name for i in sess.get_inputs()]
     names_out = [o.name for o in sess.get_outputs()]
-    if names_in != INPUT_NAMES or names_out != OUTPUT_NAMES:
-        raise ExportError(f"I/O names {names_in} -> {names_out}, expected {INPUT_NAMES} -> {OUTPUT_NAMES}")
+    expected_in = input_names(model)
+    if names_in != expected_in or names_out != OUTPUT_NAMES:
+        raise ExportError(f"I/O names {names_in} -> {names_out}, expected {expected_in} -> {OUTPUT_NAMES}")
     worst = 0.0
     model.eval()
     for i, (b, t) in enumerate(cases):
         feeds = random_inputs(model, b, t, seed=100 + i)
         outs = sess.run(None, feeds)
         with torch.no_grad():
-            ref = model(*(torch.from_numpy(feeds[k]) for k in INPUT_NAMES))
+            ref = model(*(torch.from_numpy(feeds[k]) for k in expected_in))
         for name, o, r, v in zip(OUTPUT_NAMES, outs, ref, model.cfg.track_sizes):
             if o.shape != (b, t, v) or o.dtype != np.float32:
                 raise ExportError(f"{name}: got {o.shape} {o.dtype}, expected {(b, t, v)} float32")
@@ -140,6 +156,8 @@ def bench(path: Path, batch: int = 2, steps: int = 240, threads: int = 2, repeat
         "style": np.zeros((batch, num_styles), np.float32),
         "cond": np.zeros((batch, 5), np.int64),
     }
+    if "to_end" in meta_inputs:
+        feeds["to_end"] = np.zeros((batch, steps), np.int64)
     feeds["style"][0, 0] = 1.0
     for _ in range(5):
         sess.run(None, feeds)
@@ -184,6 +202,7 @@ def write_metadata(
         "styles": list(cfg.styles),
         "maxSteps": cfg.max_steps,
         "patchSteps": cfg.patch_steps,
+        "endBuckets": cfg.end_buckets,
         "parameters": model.num_parameters(),
         "trainedAt": training.get("trainedAt")
         or _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
@@ -196,7 +215,7 @@ def write_metadata(
             "ff": cfg.d_ff,
             "condMode": cfg.cond_mode,
             "opset": OPSET,
-            "inputs": INPUT_NAMES,
+            "inputs": input_names(model),
             "outputs": OUTPUT_NAMES,
             "trackSizes": dict(zip(TRACKS, cfg.track_sizes)),
             "conditions": list(COND_FIELDS),
@@ -243,7 +262,9 @@ def make_tiny(out_dir: Path, steps: int = 50, seed: int = 7) -> dict:
     from .model import ModelConfig
     from .train import PRESETS, train
 
-    cfg = ModelConfig.from_vocabulary(**PRESETS["tiny"])
+    # The fixture has the `to_end` input (the shipped model has none), so the TypeScript path that feeds it runs
+    # against a real graph as well as the shipped model's path without it.
+    cfg = ModelConfig.from_vocabulary(**PRESETS["tiny"], end_buckets=TINY_END_BUCKETS)
     ds = make_synthetic_dataset(seed=seed)
     model, summary = train(ds, cfg, steps=steps, batch_size=16, lr=3e-3, warmup=5, seed=seed, val_every=0,
                            quiet=True)

@@ -150,6 +150,7 @@ class Batch:
     key_padding: np.ndarray  # bool [B, T // patch]
     mask_type: np.ndarray  # int64 [B] index into MASK_TYPES
     drum_style: np.ndarray | None = None  # int64 [B]: style of the drum part laid over the example, -1 = none
+    to_end: np.ndarray | None = None  # int64 [B, T]: bars to the piece's end (see BatchSampler), 0 = unknown
 
 
 class BatchSampler:
@@ -165,6 +166,12 @@ class BatchSampler:
     the tune's when there are any. With the overlay on, density describes only the melody (onsets per bar):
     drum-only pieces train with density unspecified. With it off, batches are exactly those of earlier versions
     (no random draw is added), so `npm run train` still reproduces models/.
+
+    Bars to the end (`to_end`, for models with `end_buckets` > 0): per step, 1 for the music's last bar, 2 for the
+    one before, up to end_buckets - 1 for that many bars or more before it (a POP909 song is stored in segments
+    `NNN#k`, split where its bars are irregular: the bars of its later segments count too); 0 (unknown) for a whole
+    example with probability `end_drop`. The product tells such a model where a clip ends. Off (0) by default: with
+    it off no random draw is added, so batches are exactly those of earlier versions.
     """
 
     def __init__(
@@ -183,6 +190,8 @@ class BatchSampler:
         style_alpha: float = 0.5,
         overlay_prob: float = 0.0,
         overlay_cross: float = 0.0,
+        end_buckets: int = 0,
+        end_drop: float = 0.3,
     ):
         self.ds = ds
         self.track_sizes = np.asarray(track_sizes, dtype=np.int64)
@@ -210,6 +219,9 @@ class BatchSampler:
         self.drum_pools = {int(st): np.nonzero(sources & (ds.style == st))[0] for st in np.unique(ds.style[sources])}
         self.drum_styles = np.array(sorted(self.drum_pools), dtype=np.int64)
         self.overlay_ok = tm[:, 0] & ~tm[:, 3] & (self.spb == 16) & (ds.style >= 0) & (len(self.drum_styles) > 0)
+        self.end_buckets = end_buckets
+        self.end_drop = end_drop
+        self.bars_after = bars_after(ds.piece_names, ds.lengths(), self.spb)
 
     # ---- crops -------------------------------------------------------------------------------------
     def _crop(self, rng: np.random.Generator, piece: int) -> tuple[int, int, int]:
@@ -230,6 +242,13 @@ class BatchSampler:
             start = 0
         length -= length % self.patch_steps
         return start, length, spb
+
+    def _to_end(self, piece: int, start: int, length: int, spb: int) -> np.ndarray:
+        """Bars to the music's end per step of the crop (1 = the last bar), capped at end_buckets - 1."""
+        n = int(self.ds.offsets[piece + 1] - self.ds.offsets[piece])
+        last_bar = (n - 1) // spb
+        bars_left = last_bar - (start + np.arange(length)) // spb + int(self.bars_after[piece])
+        return 1 + np.minimum(bars_left, self.end_buckets - 2)
 
     # ---- drum overlay ------------------------------------------------------------------------------
     def _overlay_style(self, rng: np.random.Generator, tune_style: int) -> int:
@@ -324,6 +343,7 @@ class BatchSampler:
         cond = np.zeros((batch_size, 5), dtype=np.int64)
         mask_type = np.zeros(batch_size, dtype=np.int64)
         drum_style = np.full(batch_size, -1, dtype=np.int64)
+        to_end = np.zeros((batch_size, t_max), dtype=np.int64)
         for i, (piece, (start, length, spb)) in enumerate(zip(pieces, crops)):
             piece = int(piece)
             g0 = int(ds.offsets[piece]) + start
@@ -363,7 +383,27 @@ class BatchSampler:
                 else:
                     style[i, s] = 1.0
             cond[i] = c
-        return Batch(tokens, targets, loss_mask, bar_pos, style, cond, key_padding, mask_type, drum_style)
+            if self.end_buckets > 0 and rng.random() >= self.end_drop:
+                to_end[i, :length] = self._to_end(piece, start, length, spb)
+        return Batch(tokens, targets, loss_mask, bar_pos, style, cond, key_padding, mask_type, drum_style, to_end)
+
+
+def bars_after(piece_names, lengths, steps_per_bar) -> np.ndarray:
+    """int [P]: whole bars of the same music after the piece. Pieces named `BASE#k` are segments of one piece
+    (POP909 splits a song where its bars are irregular): segment k is followed by the segments of its BASE with a
+    higher k. Any other piece ends its music (0)."""
+    names = [str(n) for n in piece_names]
+    bars = np.asarray(lengths) // np.asarray(steps_per_bar)
+    segments: dict[str, list[tuple[int, int]]] = {}
+    for i, n in enumerate(names):
+        base, sep, k = n.rpartition("#")
+        if sep and k.isdigit():
+            segments.setdefault(base, []).append((int(k), i))
+    out = np.zeros(len(names), dtype=np.int64)
+    for parts in segments.values():
+        for k, i in parts:
+            out[i] = sum(int(bars[j]) for kk, j in parts if kk > k)
+    return out
 
 
 # ---- synthetic data (tests, tiny fixture) ---------------------------------------------------------------

@@ -5,6 +5,8 @@ I/O follows src/inference/MODEL-CONTRACT.md exactly:
   bar_pos int64   [B, T]     step index inside its bar (< 16)
   style   float32 [B, S]     weights over the learned styles (all zeros = unconditioned)
   cond    int64   [B, 5]     mood, tempo, density, mode, meter (0 = unspecified)
+  to_end  int64   [B, T]     bars to the end of the piece (only when cfg.end_buckets > 0): 0 = unknown, 1 = the last
+                             bar, 2 = the one before, ..., end_buckets - 1 = that many bars or more from the end
   ->  melody [B,T,50], bass [B,T,34], harmony [B,T,145], drums [B,T,256]  raw logits over real tokens.
 
 Architecture
@@ -12,6 +14,8 @@ Architecture
     embedding per (sub-step, track, token) cell (equivalent to concatenating 16 cell embeddings and a linear
     projection, but a single Gather + ReduceSum in ONNX), plus one embedding per (sub-step, bar_pos).
   * Learned positional embedding over the patch index (max_steps / patch_steps positions).
+  * Bars to the end (models with end_buckets > 0): one embedding per patch of its `to_end` value, so the model
+    learns how pieces end (held final chords, a last drum hit) where it is told the clip ends.
   * Conditioning vector = Linear(style) + sum of the 5 condition embeddings; either added to every position
     (cond_mode="add") or prepended as an extra token (cond_mode="prefix").
   * Pre-LN transformer encoder (GELU, no dropout), final LayerNorm, one linear head per track producing the
@@ -34,6 +38,7 @@ VOCAB_PATH = REPO_ROOT / "src" / "music" / "vocabulary.json"
 
 TRACKS = ("melody", "bass", "harmony", "drums")
 COND_FIELDS = ("mood", "tempo", "density", "mode", "meter")
+DEFAULT_END_BUCKETS = 0  # off: models/ has no `to_end` input (`train.py --end-buckets N` tries one)
 
 
 def load_vocabulary(path: Path = VOCAB_PATH) -> dict:
@@ -54,6 +59,9 @@ class ModelConfig:
     n_heads: int = 4
     d_ff: int = 768
     cond_mode: str = "prefix"  # "prefix" (measured slightly better) | "add"
+    # Values of the `to_end` input (0 = the model has none, as the shipped one). 3: unknown, the last bar, any bar
+    # before it; 5: unknown, the last bar, 1, 2, 3+ bars before it. An experiment, not shipped (models/MODEL_CARD.md).
+    end_buckets: int = 0
     styles: list[str] = field(default_factory=list)
 
     @classmethod
@@ -66,6 +74,7 @@ class ModelConfig:
             num_styles=len(styles),
             max_steps=int(vocab["maxSteps"]),
             patch_steps=int(vocab["patchSteps"]),
+            end_buckets=DEFAULT_END_BUCKETS,
             styles=styles,
         )
         for k, v in overrides.items():
@@ -81,6 +90,7 @@ class ModelConfig:
     @classmethod
     def from_dict(cls, d: dict) -> "ModelConfig":
         d = dict(d)
+        d.setdefault("end_buckets", 0)
         d["track_sizes"] = tuple(d["track_sizes"])
         d["cond_sizes"] = tuple(d["cond_sizes"])
         return cls(**d)
@@ -143,6 +153,7 @@ class MotifDenoiser(nn.Module):
         )
         self.barpos_emb = nn.Embedding(ps * cfg.max_bar_pos, d)
         self.pos_emb = nn.Parameter(torch.zeros(cfg.max_steps // ps, d))
+        self.end_emb = nn.Embedding(cfg.end_buckets, d) if cfg.end_buckets > 0 else None
         # Conditioning
         self.style_proj = nn.Linear(cfg.num_styles, d, bias=False)
         cond_offsets = []
@@ -167,6 +178,8 @@ class MotifDenoiser(nn.Module):
         nn.init.normal_(self.cell_emb.weight, std=1.0 / math.sqrt(len(self.cell_offsets)))
         nn.init.normal_(self.barpos_emb.weight, std=0.5 / math.sqrt(self.cfg.patch_steps))
         nn.init.normal_(self.pos_emb, std=0.02)
+        if self.end_emb is not None:
+            nn.init.normal_(self.end_emb.weight, std=0.02)
         nn.init.normal_(self.cond_emb.weight, std=0.02)
         nn.init.normal_(self.style_proj.weight, std=0.02)
         if self.cfg.cond_mode == "prefix":
@@ -197,9 +210,11 @@ class MotifDenoiser(nn.Module):
         bar_pos: torch.Tensor,
         style: torch.Tensor,
         cond: torch.Tensor,
+        to_end: torch.Tensor | None = None,
         key_padding: torch.Tensor | None = None,
     ):
-        """key_padding: optional bool [B, P] (True = padded patch), training only; never exported."""
+        """to_end: [B, T] bars to the end (models with end_buckets > 0; None = all unknown).
+        key_padding: optional bool [B, P] (True = padded patch), training only; never exported."""
         cfg = self.cfg
         ps = cfg.patch_steps
         b = tokens.shape[0]
@@ -214,6 +229,10 @@ class MotifDenoiser(nn.Module):
             x = x + F.embedding_bag(bp.reshape(-1, ps), self.barpos_emb.weight, mode="sum").reshape(b, p_, -1)
         p = x.shape[1]
         x = x + self.pos_emb[:p]
+        if self.end_emb is not None:
+            if to_end is None:
+                to_end = torch.zeros_like(bar_pos)
+            x = x + self.end_emb(to_end.reshape(b, -1, ps)[:, :, 0])  # constant within a bar, so within a patch
         c = self.cond_vector(style, cond)  # [B, d]
         attn_bias = None
         if key_padding is not None:

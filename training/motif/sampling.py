@@ -38,9 +38,15 @@ class OnnxDenoiser:
         self.meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
         self.sizes = [o.shape[2] for o in self.sess.get_outputs()]
         self.num_styles = self.sess.get_inputs()[2].shape[1]
+        self.has_end = any(i.name == "to_end" for i in self.sess.get_inputs())
+        # without metadata the end is left unknown (0)
+        self.end_buckets = int(self.meta.get("endBuckets", 0)) if self.has_end else 0
 
-    def __call__(self, tokens, bar_pos, style, cond):
-        return self.sess.run(None, {"tokens": tokens, "bar_pos": bar_pos, "style": style, "cond": cond})
+    def __call__(self, tokens, bar_pos, style, cond, to_end=None):
+        feeds = {"tokens": tokens, "bar_pos": bar_pos, "style": style, "cond": cond}
+        if self.has_end:
+            feeds["to_end"] = np.zeros_like(bar_pos) if to_end is None else to_end
+        return self.sess.run(None, feeds)
 
 
 class TorchDenoiser:
@@ -51,11 +57,15 @@ class TorchDenoiser:
         self.model = model.eval()
         self.sizes = list(model.cfg.track_sizes)
         self.num_styles = model.cfg.num_styles
+        self.end_buckets = model.cfg.end_buckets
 
-    def __call__(self, tokens, bar_pos, style, cond):
+    def __call__(self, tokens, bar_pos, style, cond, to_end=None):
         t = self.torch
+        end = None if to_end is None else t.from_numpy(to_end)
         with t.no_grad():
-            out = self.model(t.from_numpy(tokens), t.from_numpy(bar_pos), t.from_numpy(style), t.from_numpy(cond))
+            out = self.model(
+                t.from_numpy(tokens), t.from_numpy(bar_pos), t.from_numpy(style), t.from_numpy(cond), end
+            )
         return [o.numpy() for o in out]
 
 
@@ -79,9 +89,11 @@ def sample(
     temperature: float = 1.0,
     noise: float = 2.0,
     seed: int = 0,
+    ends: bool = True,
 ) -> np.ndarray:
     """Returns int64 [n, steps, 4]. `init` (optional, [n, steps, 4]) holds known cells, MASK (= size) where the
-    model should generate. Tracks switched off in `tracks` stay MASK in the input and come back as 0."""
+    model should generate. Tracks switched off in `tracks` stay MASK in the input and come back as 0. `ends`: the
+    model (if it has the input) is told that the last bar ends the piece, as the product tells it."""
     rng = np.random.default_rng(seed)
     sizes = np.array(denoiser.sizes, dtype=np.int64)
     s_count = denoiser.num_styles
@@ -95,6 +107,11 @@ def sample(
     todo = (x == sizes) & on[None, None, :]  # cells to generate
     total = todo.reshape(n, -1).sum(1)
     bar_pos = np.broadcast_to(np.arange(steps) % steps_per_bar, (n, steps)).astype(np.int64).copy()
+    buckets = getattr(denoiser, "end_buckets", 0)
+    to_end = np.zeros_like(bar_pos)
+    if ends and buckets >= 2:
+        bars_left = (steps - 1) // steps_per_bar - np.arange(steps) // steps_per_bar
+        to_end[:] = 1 + np.minimum(bars_left, buckets - 2)
     use_cfg = guidance != 1.0 and (style.any() or cond.any())
     for it in range(iters):
         if use_cfg:
@@ -103,10 +120,11 @@ def sample(
                 np.concatenate([bar_pos, bar_pos]),
                 np.concatenate([style, np.zeros_like(style)]),
                 np.concatenate([cond, np.zeros_like(cond)]),
+                np.concatenate([to_end, to_end]),
             )
             outs = [o[n:] + guidance * (o[:n] - o[n:]) for o in outs]
         else:
-            outs = denoiser(x, bar_pos, style, cond)
+            outs = denoiser(x, bar_pos, style, cond, to_end)
         sampled = np.zeros((n, steps, 4), np.int64)
         conf = np.full((n, steps, 4), -np.inf)
         for t in range(4):

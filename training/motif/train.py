@@ -60,13 +60,16 @@ def to_torch(b: Batch) -> dict:
         "style": torch.from_numpy(b.style),
         "cond": torch.from_numpy(b.cond),
         "key_padding": torch.from_numpy(b.key_padding),
+        "to_end": torch.from_numpy(b.to_end if b.to_end is not None else np.zeros_like(b.bar_pos)),
     }
 
 
 def track_losses(model: MotifDenoiser, tb: dict) -> tuple[torch.Tensor, torch.Tensor]:
     """Returns (per-track summed CE over loss cells [4], per-track counts [4])."""
     kp = tb["key_padding"]
-    logits = model(tb["tokens"], tb["bar_pos"], tb["style"], tb["cond"], key_padding=kp if kp.any() else None)
+    logits = model(
+        tb["tokens"], tb["bar_pos"], tb["style"], tb["cond"], tb["to_end"], key_padding=kp if kp.any() else None
+    )
     sums, counts = [], []
     for t, lg in enumerate(logits):
         m = tb["loss_mask"][:, :, t]
@@ -100,7 +103,7 @@ def make_val_batches(ds: Dataset, cfg: ModelConfig, n_examples: int, batch_size:
     split = 1 if np.any(ds.split == 1) else 0
     vs = BatchSampler(
         ds, cfg.track_sizes, cfg.num_styles, split=split, max_steps=cfg.max_steps, patch_steps=cfg.patch_steps,
-        cond_drop=0.0, style_drop=0.0, all_drop=0.0,
+        cond_drop=0.0, style_drop=0.0, all_drop=0.0, end_buckets=cfg.end_buckets,
     )
     rng = np.random.default_rng(seed + 1_000_003)
     out = []
@@ -168,7 +171,7 @@ def train(
 
     sampler = BatchSampler(
         ds, cfg.track_sizes, cfg.num_styles, split=0, max_steps=cfg.max_steps, patch_steps=cfg.patch_steps,
-        **(sampler_kwargs or {}),
+        end_buckets=cfg.end_buckets, **(sampler_kwargs or {}),
     )
     log(f"train pieces: {len(sampler.pieces)}  steps of grid: {int(ds.lengths()[sampler.pieces].sum()):,}")
     val_batches = make_val_batches(ds, cfg, val_examples, max(batch_size, 32), seed) if val_every else []
@@ -286,6 +289,9 @@ def main(argv=None) -> int:
                     help="probability that a 4/4 tune without drums is given a drum part (masking.BatchSampler)")
     ap.add_argument("--drum-overlay-cross", type=float, default=0.0,
                     help="of those, the probability of another style's drums, with a blended style vector")
+    ap.add_argument("--end-buckets", type=int, default=0,
+                    help="give the model a `to_end` input with this many values (0 = none; 3 or 5 were tried, see "
+                         "models/MODEL_CARD.md)")
     ap.add_argument("--out", default=str(REPO_ROOT / "training" / ".cache" / "checkpoints" / "motif-v1.pt"))
     ap.add_argument("--summary", default=None, help="write the training summary JSON here")
     args = ap.parse_args(argv)
@@ -297,6 +303,9 @@ def main(argv=None) -> int:
         if getattr(args, a) is not None:
             overrides[k] = getattr(args, a)
     overrides["cond_mode"] = args.cond_mode
+    if args.end_buckets == 1 or args.end_buckets < 0:
+        ap.error("--end-buckets must be 0 or at least 2")
+    overrides["end_buckets"] = args.end_buckets
     cfg = ModelConfig.from_vocabulary(**overrides)
     ds = make_synthetic_dataset(seed=args.seed) if args.synthetic else load_dataset(Path(args.data))
     if args.synthetic:

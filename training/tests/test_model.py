@@ -10,8 +10,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from motif.export import INPUT_NAMES, OUTPUT_NAMES, export_onnx, ort_session, random_inputs, verify  # noqa: E402
-from motif.model import ModelConfig, MotifDenoiser, load_vocabulary  # noqa: E402
+from motif.export import TINY_END_BUCKETS, OUTPUT_NAMES, input_names, export_onnx, ort_session, random_inputs, verify  # noqa: E402
+from motif.model import DEFAULT_END_BUCKETS, ModelConfig, MotifDenoiser, load_vocabulary  # noqa: E402
 from motif.train import PRESETS  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
@@ -21,7 +21,7 @@ SIZES = [VOCAB[t]["size"] for t in VOCAB["tracks"]]
 
 def tiny(cond_mode="add", seed=0):
     torch.manual_seed(seed)
-    m = MotifDenoiser(ModelConfig.from_vocabulary(**PRESETS["tiny"], cond_mode=cond_mode))
+    m = MotifDenoiser(ModelConfig.from_vocabulary(**PRESETS["tiny"], cond_mode=cond_mode, end_buckets=TINY_END_BUCKETS))
     m.eval()
     return m
 
@@ -40,6 +40,7 @@ def test_config_follows_vocabulary():
     assert cfg.styles == VOCAB["learnedStyles"]
     assert cfg.max_steps == VOCAB["maxSteps"] and cfg.patch_steps == VOCAB["patchSteps"]
     assert list(cfg.cond_sizes) == [len(VOCAB["conditions"][c]) for c in VOCAB["conditions"]["order"]]
+    assert cfg.end_buckets == DEFAULT_END_BUCKETS == 0, "the shipped model has no to_end input"
 
 
 @pytest.mark.parametrize("cond_mode", ["add", "prefix"])
@@ -58,6 +59,48 @@ def test_torch_shapes_and_padding_invariance(cond_mode):
         assert torch.allclose(p[0, :32], a[0], atol=1e-5)
 
 
+def test_bars_to_the_end_reach_the_output_and_unknown_is_the_default():
+    m = tiny()
+    x = {k: torch.from_numpy(v) for k, v in random_inputs(m, 2, 32, seed=3).items()}
+    with torch.no_grad():
+        told = m(x["tokens"], x["bar_pos"], x["style"], x["cond"], x["to_end"])
+        unknown = m(x["tokens"], x["bar_pos"], x["style"], x["cond"], torch.zeros_like(x["to_end"]))
+        omitted = m(x["tokens"], x["bar_pos"], x["style"], x["cond"])
+    assert not torch.allclose(told[0][1], unknown[0][1])  # row 1 is told where it ends
+    assert torch.allclose(told[0][0], unknown[0][0])  # row 0 of random_inputs is an unknown end
+    for a, b in zip(unknown, omitted):
+        assert torch.equal(a, b)
+
+
+def test_models_without_the_input_still_load_and_export(tmp_path):
+    torch.manual_seed(0)
+    m = MotifDenoiser(ModelConfig.from_vocabulary(**PRESETS["tiny"], end_buckets=0))
+    m.eval()
+    assert ModelConfig.from_dict({k: v for k, v in m.cfg.to_dict().items() if k != "end_buckets"}).end_buckets == 0
+    path = tmp_path / "old.onnx"
+    export_onnx(m, path)
+    assert [i.name for i in ort_session(path).get_inputs()] == input_names(m) == ["tokens", "bar_pos", "style", "cond"]
+    assert verify(m, path) < 1e-3
+
+
+def test_reference_sampler_tells_the_model_where_the_clip_ends(exported):
+    from motif.sampling import OnnxDenoiser, TorchDenoiser, sample
+
+    m, path = exported
+    assert OnnxDenoiser(path).end_buckets == 0, "no metadata: the end is left unknown"
+    path.with_suffix(".json").write_text(json.dumps({"endBuckets": m.cfg.end_buckets}))
+    onnx, torch_ = OnnxDenoiser(path), TorchDenoiser(m)
+    assert onnx.end_buckets == torch_.end_buckets == 3
+    style = np.eye(m.cfg.num_styles, dtype=np.float32)[0]
+    grids = {}
+    for name, denoiser in (("onnx", onnx), ("torch", torch_)):
+        for ends in (True, False):
+            g = sample(denoiser, 2, 32, style=style, seed=1, ends=ends)
+            assert g.shape == (2, 32, 4) and (g >= 0).all() and (g < np.array(SIZES)).all()
+            grids[name, ends] = g
+    assert np.array_equal(grids["onnx", True], grids["torch", True])
+
+
 def test_onnx_matches_torch(exported):
     m, path = exported
     assert verify(m, path) < 1e-3
@@ -67,11 +110,11 @@ def test_onnx_matches_torch(exported):
 def test_onnx_contract_shapes_dynamic_axes(exported, steps):
     m, path = exported
     sess = ort_session(path)
-    assert [i.name for i in sess.get_inputs()] == INPUT_NAMES == ["tokens", "bar_pos", "style", "cond"]
+    assert [i.name for i in sess.get_inputs()] == input_names(m) == ["tokens", "bar_pos", "style", "cond", "to_end"]
     assert [o.name for o in sess.get_outputs()] == OUTPUT_NAMES == ["melody", "bass", "harmony", "drums"]
     types = {i.name: i.type for i in sess.get_inputs()}
     assert types == {"tokens": "tensor(int64)", "bar_pos": "tensor(int64)", "style": "tensor(float)",
-                     "cond": "tensor(int64)"}
+                     "cond": "tensor(int64)", "to_end": "tensor(int64)"}
     feeds = random_inputs(m, 3, steps, seed=steps)
     outs = sess.run(None, feeds)
     assert [o.shape for o in outs] == [(3, steps, v) for v in SIZES]
@@ -96,8 +139,8 @@ def test_fixture_follows_contract():
     if not onnx_path.exists():
         pytest.skip("fixture not generated (python -m motif.export --tiny)")
     meta = json.loads(meta_path.read_text())
-    for key in ("name", "version", "vocabularyVersion", "styles", "maxSteps", "patchSteps", "parameters",
-                "trainedAt", "onnxSha256"):
+    for key in ("name", "version", "vocabularyVersion", "styles", "maxSteps", "patchSteps", "endBuckets",
+                "parameters", "trainedAt", "onnxSha256"):
         assert key in meta
     assert meta["styles"] == VOCAB["learnedStyles"]
     import hashlib
@@ -111,6 +154,7 @@ def test_fixture_follows_contract():
         "bar_pos": np.broadcast_to(np.arange(32) % 16, (3, 32)).astype(np.int64).copy(),
         "style": np.eye(3, len(meta["styles"]), dtype=np.float32),
         "cond": rng.integers(0, 2, (3, 5)).astype(np.int64),
+        "to_end": rng.integers(0, meta["endBuckets"], (3, 32)).astype(np.int64),
     }
     outs = sess.run(None, feeds)
     assert [o.shape for o in outs] == [(3, 32, v) for v in SIZES]

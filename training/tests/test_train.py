@@ -16,6 +16,7 @@ from motif.masking import (  # noqa: E402
     BatchSampler,
     Dataset,
     load_dataset,
+    bars_after,
     make_synthetic_dataset,
     save_dataset,
 )
@@ -247,6 +248,51 @@ def test_no_overlay_without_drum_pieces(ds):
     assert not s.overlay_ok.any()
     b = s.sample(np.random.default_rng(0), 16)
     assert (b.drum_style == -1).all()
+
+
+def test_bars_to_the_end_count_down_to_the_last_bar_of_whole_pieces():
+    d = make_synthetic_dataset(num_pieces=24, seed=5, min_bars=2, max_bars=10)
+    s = BatchSampler(d, CFG.track_sizes, CFG.num_styles, short_crop_prob=0.0, end_buckets=5, end_drop=0.0)
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        pieces = drawn_pieces(s, rng, 8)
+        b = s.sample(rng, 8)
+        for i, p in enumerate(pieces):
+            spb = int(s.spb[p])
+            n = int(d.offsets[p + 1] - d.offsets[p])  # pieces of at most 10 bars: every crop is the whole piece
+            bars = n // spb
+            want = np.repeat(1 + np.minimum(np.arange(bars)[::-1], 3), spb)
+            assert np.array_equal(b.to_end[i, :n], want)
+            assert (b.to_end[i, n:] == 0).all(), "padding reads as unknown"
+
+
+def test_a_segment_counts_the_bars_of_the_segments_after_it_and_the_end_is_dropped_sometimes():
+    names = ["pop909/001#0", "pop909/001#1", "pop909/002#0", "jsb/000", "a#b#2", "a#b#10", "pop909/001#2"]
+    lengths = np.array([64, 32, 48, 16, 24, 36, 16])
+    spb = np.array([16, 16, 16, 16, 12, 12, 16])
+    assert bars_after(names, lengths, spb).tolist() == [3, 1, 0, 0, 3, 0, 0]
+    d = make_synthetic_dataset(num_pieces=24, seed=5, min_bars=2, max_bars=10)
+    d.piece_names = [f"song{i // 2}#{i % 2}" for i in range(d.num_pieces)]  # even pieces: a segment follows
+    s = BatchSampler(d, CFG.track_sizes, CFG.num_styles, short_crop_prob=0.0, end_buckets=3, end_drop=0.3)
+    rng = np.random.default_rng(1)
+    told, count = 0, 0
+    for _ in range(40):
+        pieces = drawn_pieces(s, rng, 16)
+        b = s.sample(rng, 16)
+        for i, p in enumerate(pieces):
+            n = int(d.offsets[p + 1] - d.offsets[p])
+            row = b.to_end[i, :n]
+            count += 1
+            if not row.any():
+                continue
+            told += 1
+            last_bar = row[n - int(s.spb[p]) :]
+            # the last bar of a segment another one follows is not the song's last bar
+            assert (last_bar == (2 if p % 2 == 0 else 1)).all()
+            assert (row[: n - int(s.spb[p])] == 2).all()
+    assert 0.6 < told / count < 0.8  # end_drop 0.3
+    off = BatchSampler(d, CFG.track_sizes, CFG.num_styles)
+    assert not off.sample(np.random.default_rng(2), 16).to_end.any(), "models without the input: all unknown"
 
 
 def test_loss_goes_down(ds):
