@@ -54,6 +54,11 @@ export interface GenerateRequest {
   readonly conditions: Conditions;
   readonly seed: number;
   readonly sampling?: Partial<SamplingParams>;
+  /**
+   * Whether the grid's last bar ends the piece (default true): a model told so (metadata endBuckets > 0) writes the
+   * kind of ending it learned from the data; false leaves the end unknown, as for music that goes on.
+   */
+  readonly ends?: boolean;
   /** With `fixed`: the grid to start from (variation, extension, regenerating a track: see edit-masks.ts). */
   readonly initial?: Grid;
   /**
@@ -346,15 +351,13 @@ export async function generateBatch(
       const active = states.filter((state, i) => step < state.params.steps && (masked[i] ?? 0) > 0);
       if (active.length === 0) break;
       const stepStarted = performance.now();
-      const batch = inputs.fill(
-        active,
-        views,
-        cellsOf,
+      const batch = inputs.fill(active, views, cellsOf, {
         length,
-        window.start + barOffset,
+        barStart: window.start + barOffset,
         stepsPerBar,
-        metadata.styles.length,
-      );
+        styleCount: metadata.styles.length,
+        toEnd: (state) => barsToEnd(state.request, window, metadata.endBuckets),
+      });
       maxBatchRows = Math.max(maxBatchRows, batch.batchSize);
 
       const modelStarted = performance.now();
@@ -443,6 +446,27 @@ function createState(request: GenerateRequest): RequestState {
   };
 }
 
+/**
+ * The `to_end` input of one window's steps: bars from each step's bar to the grid's last bar, as the model encodes
+ * them (1 = the last bar, capped at endBuckets - 1); all 0 (unknown) when the request does not end there or the
+ * model has no such input.
+ */
+export function barsToEnd(
+  request: Pick<GenerateRequest, 'steps' | 'stepsPerBar' | 'barOffset' | 'ends'>,
+  window: GenerationWindow,
+  endBuckets: number,
+): BigInt64Array {
+  const out = new BigInt64Array(window.end - window.start);
+  if (endBuckets < 2 || request.ends === false) return out;
+  const offset = request.barOffset ?? 0;
+  const lastBar = Math.floor((request.steps - 1 + offset) / request.stepsPerBar);
+  for (let t = 0; t < out.length; t++) {
+    const bar = Math.floor((window.start + t + offset) / request.stepsPerBar);
+    out[t] = BigInt(1 + Math.min(lastBar - bar, endBuckets - 2));
+  }
+  return out;
+}
+
 function countMasked(cells: Int16Array): number {
   let count = 0;
   for (let i = 0; i < cells.length; i++) if (cells[i] === maskId(i % TRACK_COUNT)) count++;
@@ -466,13 +490,11 @@ class BatchInputs {
     active: readonly RequestState[],
     views: ReadonlyMap<RequestState, readonly View[]>,
     cellsOf: (state: RequestState) => Int16Array,
-    length: number,
-    barStart: number,
-    stepsPerBar: number,
-    styleCount: number,
+    layout: BatchLayout,
   ): ModelBatch {
+    const { length } = layout;
     if (!this.batch || !sameStates(active, this.active)) {
-      this.batch = allocateBatch(active, views, length, barStart, stepsPerBar, styleCount);
+      this.batch = allocateBatch(active, views, layout);
       this.words = LITTLE_ENDIAN ? new Int32Array(this.batch.tokens.buffer) : undefined;
       this.active = [...active];
     }
@@ -506,28 +528,39 @@ function sameStates(a: readonly RequestState[], b: readonly RequestState[]): boo
   return a.length === b.length && a.every((state, i) => state === b[i]);
 }
 
-/** The inputs for these requests with every token 0: bar positions, styles and conditions filled in. */
+/** What the rows of one window share, and each request's bars to the end. */
+interface BatchLayout {
+  readonly length: number;
+  /** Position of the window's first step inside its bar. */
+  readonly barStart: number;
+  readonly stepsPerBar: number;
+  readonly styleCount: number;
+  readonly toEnd: (state: RequestState) => BigInt64Array;
+}
+
+/** The inputs for these requests with every token 0: bar positions, bars to the end, styles and conditions. */
 function allocateBatch(
   active: readonly RequestState[],
   views: ReadonlyMap<RequestState, readonly View[]>,
-  length: number,
-  barStart: number,
-  stepsPerBar: number,
-  styleCount: number,
+  { length, barStart, stepsPerBar, styleCount, toEnd: toEndOf }: BatchLayout,
 ): ModelBatch {
   const rows = active.reduce((sum, state) => sum + (views.get(state)?.length ?? 0) * (state.guided ? 2 : 1), 0);
   const tokens = new BigInt64Array(rows * length * TRACK_COUNT);
   const barPos = new BigInt64Array(rows * length);
+  const toEnd = new BigInt64Array(rows * length);
   const style = new Float32Array(rows * styleCount);
   const cond = new BigInt64Array(rows * CONDITION_KINDS.length);
   const barRow = BigInt64Array.from({ length }, (_, t) => BigInt((barStart + t) % stepsPerBar));
   let row = 0;
   for (const state of active) {
+    const endRow = toEndOf(state);
     for (const view of views.get(state) ?? []) {
       const viewCond = state.cond.slice();
       for (const kind of view.unspecified) viewCond[CONDITION_KINDS.indexOf(kind)] = 0n;
       for (const conditioned of state.guided ? [true, false] : [true]) {
         barPos.set(barRow, row * length);
+        // Where the piece ends is the music's shape, not a condition: the unconditional row is told too.
+        toEnd.set(endRow, row * length);
         if (conditioned) {
           style.set(state.style, row * styleCount);
           cond.set(viewCond, row * CONDITION_KINDS.length);
@@ -536,7 +569,7 @@ function allocateBatch(
       }
     }
   }
-  return { batchSize: rows, steps: length, tokens, barPos, style, cond };
+  return { batchSize: rows, steps: length, tokens, barPos, toEnd, style, cond };
 }
 
 function rowLogits(tracks: readonly Float32Array[], row: number, length: number): RowLogits {

@@ -234,9 +234,12 @@ function parseParent(value: unknown): { ok: true; value: ParentClip } | { ok: fa
   return { ok: true, value: { meta: parsed.value, grid: parsed.grid } };
 }
 
-/** A radio segment's render: no fade-out, the shortest fade-in. */
+/**
+ * A radio segment: the music goes on into the next segment, so the model is not told that it ends (no closing
+ * bar), and the render has no fade-out and the shortest fade-in.
+ */
 function seamlessIf(seamless: boolean, prepared: PreparedClip): PreparedClip {
-  return seamless ? { ...prepared, clip: SEAMLESS_CLIP } : prepared;
+  return seamless ? { ...prepared, clip: SEAMLESS_CLIP, generate: { ...prepared.generate, ends: false } } : prepared;
 }
 
 function parseSeamless(value: unknown): boolean | undefined {

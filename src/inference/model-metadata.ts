@@ -16,6 +16,11 @@ export interface ModelMetadata {
   /** Longest window (steps) the model takes in one run. */
   readonly maxSteps: number;
   readonly patchSteps: number;
+  /**
+   * Values of the model's `to_end` input (bars to the end of the piece: 0 unknown, 1 the last bar, ...,
+   * endBuckets - 1 that many bars or more); 0 = the model has no such input (models before 2026-11-21).
+   */
+  readonly endBuckets: number;
   readonly parameters: number;
   readonly trainedAt: string;
   readonly onnxSha256: string;
@@ -85,6 +90,7 @@ export function parseModelMetadata(json: unknown): Result<ModelMetadata, Metadat
   const parameters = record['parameters'];
   const trainedAt = record['trainedAt'];
   const onnxSha256 = record['onnxSha256'];
+  const endBuckets = record['endBuckets'] ?? 0;
   if (typeof name !== 'string' || name === '') return invalid('name must be a non-empty string');
   if (typeof version !== 'string' && typeof version !== 'number') return invalid('version must be a string or number');
   if (typeof vocabularyVersion !== 'number') return invalid('vocabularyVersion must be a number');
@@ -97,6 +103,9 @@ export function parseModelMetadata(json: unknown): Result<ModelMetadata, Metadat
     return invalid('maxSteps must be a positive multiple of patchSteps');
   }
   if (!isPositiveInteger(parameters)) return invalid('parameters must be a positive integer');
+  if (endBuckets !== 0 && (!isPositiveInteger(endBuckets) || endBuckets < 2)) {
+    return invalid('endBuckets must be 0 or an integer >= 2');
+  }
   if (typeof trainedAt !== 'string') return invalid('trainedAt must be a string');
   if (typeof onnxSha256 !== 'string' || !/^[0-9a-f]{64}$/.test(onnxSha256)) {
     return invalid('onnxSha256 must be 64 lowercase hex digits');
@@ -116,6 +125,7 @@ export function parseModelMetadata(json: unknown): Result<ModelMetadata, Metadat
       styles: styles as string[],
       maxSteps,
       patchSteps,
+      endBuckets,
       parameters,
       trainedAt,
       onnxSha256,

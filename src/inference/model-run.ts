@@ -10,6 +10,8 @@ import type { ModelBatch, ModelLogits, OrtSession } from './model-session.ts';
 
 /** The contract's inputs, in the order of ModelBatch's arrays. */
 export const INPUT_NAMES = ['tokens', 'bar_pos', 'style', 'cond'] as const;
+/** The input of models that are told where the piece ends (metadata endBuckets > 0); fed when the graph has it. */
+export const END_INPUT = 'to_end';
 /** Condition indices per row (mood, tempo, density, mode, meter). */
 export const CONDITION_COUNT = 5;
 
@@ -25,13 +27,14 @@ export function checkBatch(batch: ModelBatch, styleCount: number): void {
   const { batchSize: b, steps: t } = batch;
   checkLength('tokens', batch.tokens.length, b * t * TRACK_COUNT);
   checkLength('barPos', batch.barPos.length, b * t);
+  checkLength('toEnd', batch.toEnd.length, b * t);
   checkLength('style', batch.style.length, b * styleCount);
   checkLength('cond', batch.cond.length, b * CONDITION_COUNT);
 }
 
 /** Runs one batch; the logits are new arrays the caller owns. */
 export async function runModel(
-  session: Pick<OrtSession, 'run'>,
+  session: Pick<OrtSession, 'run' | 'inputNames'>,
   batch: ModelBatch,
   styleCount: number,
 ): Promise<ModelLogits> {
@@ -43,6 +46,7 @@ export async function runModel(
     style: new Tensor('float32', batch.style, [b, styleCount]),
     cond: new Tensor('int64', batch.cond, [b, CONDITION_COUNT]),
   };
+  if (session.inputNames.includes(END_INPUT)) feeds[END_INPUT] = new Tensor('int64', batch.toEnd, [b, t]);
   let outputs: Record<string, Tensor> | null = null;
   try {
     try {

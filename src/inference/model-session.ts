@@ -7,7 +7,7 @@
 import { InferenceSession, type Tensor, listSupportedBackends } from 'onnxruntime-node';
 import { GRID_TRACKS } from './grid.ts';
 import { loadModelMetadata, type ModelMetadata } from './model-metadata.ts';
-import { INPUT_NAMES, ModelRunError, firstLine, runModel } from './model-run.ts';
+import { END_INPUT, INPUT_NAMES, ModelRunError, firstLine, runModel } from './model-run.ts';
 import { createModelWorkerProxy } from './model-worker-proxy.ts';
 
 import type { Device } from './devices.ts';
@@ -48,6 +48,11 @@ export interface ModelBatch {
   readonly tokens: BigInt64Array;
   /** [B, T] step index inside its bar. */
   readonly barPos: BigInt64Array;
+  /**
+   * [B, T] bars to the end of the piece per step: 0 = unknown, 1 = the last bar, 2 = the bar before, up to the
+   * model's endBuckets - 1 (that many bars or more). Fed as `to_end` to models that have it (metadata endBuckets).
+   */
+  readonly toEnd: BigInt64Array;
   /** [B, S] style weights (all zeros = unconditioned). */
   readonly style: Float32Array;
   /** [B, 5] condition indices (0 = unspecified). */
@@ -242,7 +247,7 @@ async function openFirstProvider<G extends OpenedGraph>(
       cause: lastError,
     });
   }
-  const missing = checkNames(opened.graph);
+  const missing = checkNames(opened.graph, metadata);
   if (missing !== null) {
     await opened.graph.release();
     throw new ModelLoadError(`${modelPath} does not follow the model contract: ${missing}`, { modelPath, attempts });
@@ -290,8 +295,12 @@ function wrapSession(
   return { metadata, provider, attempts, run, dispose, [Symbol.asyncDispose]: dispose };
 }
 
-function checkNames(session: Pick<OpenedGraph, 'inputNames' | 'outputNames'>): string | null {
-  const missingInputs = INPUT_NAMES.filter((name) => !session.inputNames.includes(name));
+function checkNames(
+  session: Pick<OpenedGraph, 'inputNames' | 'outputNames'>,
+  metadata: Pick<ModelMetadata, 'endBuckets'>,
+): string | null {
+  const inputs = metadata.endBuckets > 0 ? [...INPUT_NAMES, END_INPUT] : INPUT_NAMES;
+  const missingInputs = inputs.filter((name) => !session.inputNames.includes(name));
   const missingOutputs = GRID_TRACKS.filter((name) => !session.outputNames.includes(name));
   if (missingInputs.length === 0 && missingOutputs.length === 0) return null;
   return `missing ${[...missingInputs.map((n) => `input ${n}`), ...missingOutputs.map((n) => `output ${n}`)].join(', ')}`;

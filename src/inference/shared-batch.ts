@@ -12,6 +12,7 @@ import type { ModelBatch } from './model-session.ts';
 export interface SharedBatchLayout {
   readonly tokens: number;
   readonly barPos: number;
+  readonly toEnd: number;
   readonly cond: number;
   readonly style: number;
   /** Bytes the whole batch needs. */
@@ -21,10 +22,11 @@ export interface SharedBatchLayout {
 export function sharedBatchLayout(batchSize: number, steps: number, styleCount: number): SharedBatchLayout {
   const tokens = 0;
   const barPos = tokens + batchSize * steps * TRACK_COUNT * BigInt64Array.BYTES_PER_ELEMENT;
-  const cond = barPos + batchSize * steps * BigInt64Array.BYTES_PER_ELEMENT;
+  const toEnd = barPos + batchSize * steps * BigInt64Array.BYTES_PER_ELEMENT;
+  const cond = toEnd + batchSize * steps * BigInt64Array.BYTES_PER_ELEMENT;
   const style = cond + batchSize * CONDITION_COUNT * BigInt64Array.BYTES_PER_ELEMENT;
   const bytes = style + batchSize * styleCount * Float32Array.BYTES_PER_ELEMENT;
-  return { tokens, barPos, cond, style, bytes };
+  return { tokens, barPos, toEnd, cond, style, bytes };
 }
 
 /** Copies the batch into `buffer`, which must hold sharedBatchLayout(...).bytes. */
@@ -32,6 +34,7 @@ export function writeSharedBatch(buffer: SharedArrayBuffer, batch: ModelBatch, s
   const view = readSharedBatch(buffer, batch.batchSize, batch.steps, styleCount);
   view.tokens.set(batch.tokens);
   view.barPos.set(batch.barPos);
+  view.toEnd.set(batch.toEnd);
   view.cond.set(batch.cond);
   view.style.set(batch.style);
 }
@@ -54,6 +57,7 @@ export function readSharedBatch(
     steps,
     tokens: new BigInt64Array(buffer, layout.tokens, batchSize * steps * TRACK_COUNT),
     barPos: new BigInt64Array(buffer, layout.barPos, batchSize * steps),
+    toEnd: new BigInt64Array(buffer, layout.toEnd, batchSize * steps),
     cond: new BigInt64Array(buffer, layout.cond, batchSize * CONDITION_COUNT),
     style: new Float32Array(buffer, layout.style, batchSize * styleCount),
   };

@@ -7,6 +7,7 @@ import { appendExtension, extensionEdit, regenerateTrackEdit, variationEdit } fr
 import {
   InvalidGenerateRequestError,
   UNSPECIFIED_CONDITIONS,
+  barsToEnd,
   conditionIndex,
   generate,
   generateBatch,
@@ -22,6 +23,7 @@ import {
   ModelRunError,
   createModelSession,
   executionProvidersFor,
+  type ModelBatch,
   type ModelSession,
   type OrtSession,
 } from '../../src/inference/model-session.ts';
@@ -143,6 +145,33 @@ describe('generate with the tiny model', () => {
     let drums = 0;
     for (let t = 0; t < last.steps; t++) if (last.tokens[(2 * last.steps + t) * TRACK_COUNT + 3] !== masks[3]) drums++;
     assert.ok(drums > 0);
+  });
+
+  test('GIVEN a clip that ends (the default) THEN every row is told the bars to its end; ends: false leaves it unknown', async () => {
+    assert.equal(session.metadata.endBuckets, 3);
+    const seen: bigint[][] = [];
+    let first: ModelBatch | undefined;
+    const watching: DenoiserSession = {
+      metadata: session.metadata,
+      run: async (batch) => {
+        seen.push(Array.from(batch.toEnd));
+        first ??= { ...batch, tokens: batch.tokens.slice(), toEnd: batch.toEnd.slice() };
+        return session.run(batch);
+      },
+    };
+    await generate(watching, request({ seed: 5 }));
+    // 64 steps = 4 bars of 16: three bars before the last (2), then the last bar (1), the same on all 4 rows
+    const perStep = (bar: number): bigint[] => Array.from({ length: 16 }, () => BigInt(bar));
+    const row = [...perStep(2), ...perStep(2), ...perStep(2), ...perStep(1)];
+    assert.deepEqual(seen[0], [...row, ...row, ...row, ...row]);
+    seen.length = 0;
+    await generate(watching, request({ seed: 5, ends: false }));
+    assert.ok(seen.every((values) => values.every((v) => v === 0n)));
+    // the graph reads the input: the same batch with the end unknown gives other logits
+    assert.ok(first);
+    const told = await session.run(first);
+    const unknown = await session.run({ ...first, toEnd: new BigInt64Array(first.toEnd.length) });
+    assert.ok(told.tracks.some((track, k) => track.some((v, i) => v !== unknown.tracks[k]?.[i])));
   });
 
   test('GIVEN regenerate drums (or melody) THEN only the view that has the track runs', async () => {
@@ -295,6 +324,26 @@ describe('windows and conditions', () => {
     assert.throws(() => planWindows(300, 64, 64), RangeError);
   });
 
+  test('barsToEnd counts bars to the grid’s last bar, capped at the model’s buckets, across windows and bar offsets', () => {
+    const request = { steps: 96, stepsPerBar: 12, barOffset: 0 };
+    const all = Array.from(barsToEnd(request, { start: 0, end: 96 }, 5));
+    assert.deepEqual(
+      all.filter((_, t) => t % 12 === 0),
+      [4n, 4n, 4n, 4n, 4n, 3n, 2n, 1n],
+    );
+    // a later window of the same clip: bars counted from the clip's end, not the window's
+    assert.deepEqual(Array.from(barsToEnd(request, { start: 72, end: 96 }, 5)), all.slice(72));
+    // a grid starting mid-bar (an extension): its first steps belong to the bar before
+    const offset = Array.from(barsToEnd({ steps: 24, stepsPerBar: 16, barOffset: 8 }, { start: 0, end: 24 }, 5));
+    assert.deepEqual(offset, [...Array.from({ length: 8 }, () => 2n), ...Array.from({ length: 16 }, () => 1n)]);
+    assert.deepEqual(Array.from(barsToEnd(request, { start: 0, end: 96 }, 3)).slice(0, 1), [2n]);
+    assert.ok(barsToEnd({ ...request, ends: false }, { start: 0, end: 96 }, 5).every((v) => v === 0n));
+    assert.ok(
+      barsToEnd(request, { start: 0, end: 96 }, 0).every((v) => v === 0n),
+      'a model without the input',
+    );
+  });
+
   test('condition helpers map labels and tempo to vocabulary indices', () => {
     assert.equal(tempoCondition(60), 1);
     assert.equal(tempoCondition(120), 5);
@@ -326,6 +375,10 @@ describe('model metadata', () => {
     assert.equal(codeOf({ ...good, ...rest, styles: [] }), 'invalid-field');
     assert.equal(codeOf([]), 'invalid-field');
     assert.equal(codeOf({ ...good, ...rest, onnxSha256: 'nothex' }), 'invalid-field');
+    assert.equal(codeOf({ ...good, ...rest, endBuckets: 1 }), 'invalid-field');
+    assert.equal(codeOf({ ...good, ...rest, endBuckets: 2.5 }), 'invalid-field');
+    const older = parseModelMetadata({ ...good, ...rest });
+    assert.ok(older.ok && older.value.endBuckets === 0, 'a model without endBuckets has no to_end input');
   });
 
   test('GIVEN a model without metadata THEN createModelSession fails with ModelLoadError', async () => {
@@ -341,6 +394,7 @@ describe('model session', () => {
     styles: ['pop'],
     maxSteps: 16,
     patchSteps: 4,
+    endBuckets: 0,
     parameters: 1,
     trainedAt: '',
     onnxSha256: '0'.repeat(64),
@@ -449,6 +503,7 @@ describe('model session', () => {
       steps: 4,
       tokens: new BigInt64Array(16),
       barPos: new BigInt64Array(4),
+      toEnd: new BigInt64Array(4),
       style: new Float32Array(1),
       cond: new BigInt64Array(5),
     });
@@ -462,6 +517,7 @@ describe('model session', () => {
         steps: 4,
         tokens: new BigInt64Array(16),
         barPos: new BigInt64Array(4),
+        toEnd: new BigInt64Array(4),
         style: new Float32Array(1),
         cond: new BigInt64Array(5),
       }),

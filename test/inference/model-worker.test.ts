@@ -39,6 +39,7 @@ function batchOf(rows: number, steps = 32, token = 1n): ModelBatch {
     steps,
     tokens: new BigInt64Array(rows * steps * TRACK_COUNT).fill(token),
     barPos: BigInt64Array.from({ length: rows * steps }, (_, i) => BigInt(i % 16)),
+    toEnd: BigInt64Array.from({ length: rows * steps }, (_, i) => BigInt(i % 3)),
     style,
     cond: BigInt64Array.from({ length: rows * 5 }, (_, i) => BigInt(i % 3)),
   };

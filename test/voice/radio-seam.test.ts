@@ -25,7 +25,7 @@ const RATE = 48_000;
 const CONTEXT = { modelStyles: STYLE_NAMES, sampling: DEFAULT_SAMPLING };
 
 describe('radio segments are rendered to join without a dip', () => {
-  test('GIVEN the radio’s first request THEN it asks for a seamless render, and a stored seamless request prepares one', () => {
+  test('GIVEN the radio’s first request THEN it asks for a seamless render with no closing bar, and a stored seamless request prepares one', () => {
     const first = radioFirstRequest('lofi', undefined, 4, 1);
     assert.ok(first.ok);
     assert.equal(first.value.seamless, true);
@@ -33,10 +33,12 @@ describe('radio segments are rendered to join without a dip', () => {
     const prepared = prepareJobRequest(stored, CONTEXT);
     assert.ok(prepared.ok, prepared.ok ? '' : prepared.error);
     assert.deepEqual(prepared.value.clip, { fadeInMs: 1, fadeOutMs: 0 });
+    assert.equal(prepared.value.generate.ends, false, 'the next segment goes on: the model is not told it ends');
 
     const plain = prepareJobRequest({ ...first.value, seamless: undefined }, CONTEXT);
     assert.ok(plain.ok);
     assert.equal(plain.value.clip, undefined, 'an ordinary clip keeps the service’s fades');
+    assert.notEqual(plain.value.generate.ends, false, 'an ordinary clip ends at its last bar');
     const wrong = prepareJobRequest({ ...first.value, seamless: 'yes' }, CONTEXT);
     assert.ok(!wrong.ok);
     assert.match(wrong.error, /seamless must be true or false/);
