@@ -9,6 +9,7 @@
  *     [--styles jazz,lofi] (default: every style)
  *     [--density sparse|medium|dense|none] (default: each recipe's own; none: unspecified)
  *     [--seed-offset N] (added to every clip's seed: another sample of the same set)
+ *     [--open-end] (the model is not told that the clip ends at its last bar, as for a radio segment)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -35,6 +36,7 @@ const { values } = parseArgs({
     styles: { type: 'string' },
     density: { type: 'string' },
     'seed-offset': { type: 'string', default: '0' },
+    'open-end': { type: 'boolean', default: false },
   },
 });
 const densities = ['sparse', 'medium', 'dense', 'none'] as const;
@@ -87,6 +89,7 @@ for (const name of styleNames) {
       conditions: plan.conditions,
       seed,
       sampling,
+      ends: !values['open-end'],
     });
   }
   for (let i = 0; i < requests.length; i += batchSize) {
