@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .model import COND_FIELDS, TRACKS, MotifDenoiser, load_checkpoint, load_vocabulary
+from .model import COND_FIELDS, TRACKS, MotifDenoiser, clip_to_end, load_checkpoint, load_vocabulary
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BASE_INPUTS = ["tokens", "bar_pos", "style", "cond"]
@@ -58,8 +58,7 @@ def random_inputs(model: MotifDenoiser, batch: int, steps: int, seed: int = 0, m
     cond[-1] = 0
     out = {"tokens": tokens, "bar_pos": bar_pos, "style": style, "cond": cond}
     if cfg.end_buckets > 0:
-        bars_left = (steps - 1) // spb - np.arange(steps) // spb
-        out["to_end"] = np.broadcast_to(1 + np.minimum(bars_left, cfg.end_buckets - 2), (batch, steps)).copy()
+        out["to_end"] = np.tile(np.array(clip_to_end(steps, spb, cfg.end_buckets), np.int64), (batch, 1))
         out["to_end"][0] = 0  # an unknown end
     return out
 

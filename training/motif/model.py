@@ -41,6 +41,12 @@ COND_FIELDS = ("mood", "tempo", "density", "mode", "meter")
 DEFAULT_END_BUCKETS = 0  # off: models/ has no `to_end` input (`train.py --end-buckets N` tries one)
 
 
+def clip_to_end(steps: int, steps_per_bar: int, end_buckets: int) -> list[int]:
+    """The `to_end` values of a clip of `steps` that ends at its last bar (what the product feeds)."""
+    last_bar = (steps - 1) // steps_per_bar
+    return [1 + min(last_bar - t // steps_per_bar, end_buckets - 2) for t in range(steps)]
+
+
 def load_vocabulary(path: Path = VOCAB_PATH) -> dict:
     with open(path, encoding="utf-8") as f:
         return json.load(f)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .model import TRACKS, load_vocabulary
+from .model import TRACKS, clip_to_end, load_vocabulary
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -110,8 +110,7 @@ def sample(
     buckets = getattr(denoiser, "end_buckets", 0)
     to_end = np.zeros_like(bar_pos)
     if ends and buckets >= 2:
-        bars_left = (steps - 1) // steps_per_bar - np.arange(steps) // steps_per_bar
-        to_end[:] = 1 + np.minimum(bars_left, buckets - 2)
+        to_end[:] = clip_to_end(steps, steps_per_bar, buckets)
     use_cfg = guidance != 1.0 and (style.any() or cond.any())
     for it in range(iters):
         if use_cfg:
