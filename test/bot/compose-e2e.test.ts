@@ -190,8 +190,11 @@ describe('progress edits on a slow machine', () => {
     assert.deepEqual(steps, [...steps].sort(), 'k only grows');
     const deferredAt = h.fake.interactions.get(second.id)?.callback?.request.at ?? 0;
     let previous = deferredAt;
+    // The fake server stamps an edit when it arrives; on a loaded machine one can arrive late and the next gap
+    // looks shorter (911 ms seen with training running beside the tests). Steps come every 350 ms, so a floor
+    // of 800 ms still shows the 1 s throttle.
     for (const edit of edits.filter((e) => e.files === 0)) {
-      assert.ok(edit.at - previous >= 950, `progress edits at least a second apart (${edit.at - previous} ms)`);
+      assert.ok(edit.at - previous >= 800, `progress edits about a second apart (${edit.at - previous} ms)`);
       previous = edit.at;
     }
   });
