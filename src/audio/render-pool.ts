@@ -11,8 +11,8 @@ import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { Score } from '../music/score.ts';
 import type { ClipOptions } from './clip-renderer.ts';
 import type { RenderedClip } from './rendered-clip.ts';
-import type { RenderRequest, RenderWorkerData, RenderWorkerMessage } from './render-worker.ts';
-import { readSoundfont, SoundfontError } from './soundfont.ts';
+import type { RenderRequest, RenderWorkerData, RenderWorkerMessage, WorkerSoundfont } from './render-worker.ts';
+import { openPoolSoundfont, SoundfontError } from './soundfont.ts';
 import { createSharedSampleBuffers, sharedSampleBytes } from './shared-samples.ts';
 import { SAMPLE_RATE, type StereoAudio } from './stereo-audio.ts';
 
@@ -110,8 +110,12 @@ interface Slot {
  * @throws SoundfontError when the SoundFont is missing, unreadable or cannot be parsed.
  */
 export async function createRenderPool(options: RenderPoolOptions = {}): Promise<RenderPool> {
-  const { path: soundfontPath, bytes } = await readSoundfont({ path: options.soundfontPath, shared: true });
-  const shared = asSharedBuffer(bytes);
+  const soundfont = await openPoolSoundfont(options.soundfontPath);
+  const soundfontPath = soundfont.path;
+  const workerSoundfont: WorkerSoundfont =
+    soundfont.kind === 'streamed'
+      ? { kind: 'streamed', fd: soundfont.file.fd, index: soundfont.index }
+      : { kind: 'whole', bytes: asSharedBuffer(soundfont.bytes) };
   const samples = createSharedSampleBuffers();
   const size = Math.max(1, Math.floor(options.workers ?? Math.min(availableParallelism(), MAX_DEFAULT_WORKERS)));
   const workerUrl = options.workerUrl ?? new URL('./render-worker.ts', import.meta.url);
@@ -189,7 +193,7 @@ export async function createRenderPool(options: RenderPoolOptions = {}): Promise
 
   const spawn = (): Slot => {
     const cancelBuffer = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
-    const workerData: RenderWorkerData = { soundfont: shared, samples, cancel: cancelBuffer };
+    const workerData: RenderWorkerData = { soundfont: workerSoundfont, samples, cancel: cancelBuffer };
     const worker = new Worker(workerUrl, { workerData, resourceLimits });
     let markReady: () => void = () => undefined;
     let failStart: (error: unknown) => void = () => undefined;
@@ -241,6 +245,8 @@ export async function createRenderPool(options: RenderPoolOptions = {}): Promise
       return slot.worker;
     });
     await Promise.all(workers.map((worker) => worker.terminate()));
+    // Only now: a worker could be reading a sample's stream through it until it stopped.
+    if (soundfont.kind === 'streamed') await soundfont.file.close();
   };
 
   const started = Array.from({ length: size }, () => spawn());

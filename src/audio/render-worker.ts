@@ -11,14 +11,23 @@ import { SpessaLog } from 'spessasynth_core';
 import type { Score } from '../music/score.ts';
 import { renderClipInWorker, type ClipOptions } from './clip-renderer.ts';
 import { isSharedSampleBuffers, type SharedSampleBuffers } from './shared-samples.ts';
+import { readAt } from './soundfont.ts';
+import type { CompressedSampleIndex } from './soundfont-index.ts';
 import { AudioScratch } from './stereo-audio.ts';
 import { Synthesizer } from './synthesizer.ts';
 import type { RenderedClip } from './rendered-clip.ts';
 
+/**
+ * The pool's SoundFont, as a worker gets it: the index of an SF3 whose sample streams the worker reads from the
+ * pool's open file (`fd`) when it first decodes them, or any other SoundFont read whole into shared memory.
+ */
+export type WorkerSoundfont =
+  | { readonly kind: 'streamed'; readonly fd: number; readonly index: CompressedSampleIndex }
+  | { readonly kind: 'whole'; readonly bytes: SharedArrayBuffer };
+
 /** What the pool hands a worker at start. */
 export interface RenderWorkerData {
-  /** The SoundFont file, read once by the pool and shared by all its workers. */
-  readonly soundfont: SharedArrayBuffer;
+  readonly soundfont: WorkerSoundfont;
   /** Where the workers of the pool keep the samples they have decoded, once for all of them. */
   readonly samples: SharedSampleBuffers;
   /** One Int32: the id of a job the pool wants stopped. */
@@ -47,9 +56,19 @@ function isWorkerData(value: unknown): value is RenderWorkerData {
   if (typeof value !== 'object' || value === null) return false;
   const data = value as Partial<Record<keyof RenderWorkerData, unknown>>;
   return (
-    data.soundfont instanceof SharedArrayBuffer &&
-    isSharedSampleBuffers(data.samples) &&
-    data.cancel instanceof SharedArrayBuffer
+    isWorkerSoundfont(data.soundfont) && isSharedSampleBuffers(data.samples) && data.cancel instanceof SharedArrayBuffer
+  );
+}
+
+function isWorkerSoundfont(value: unknown): value is WorkerSoundfont {
+  if (typeof value !== 'object' || value === null) return false;
+  const soundfont = value as { kind?: unknown; bytes?: unknown; fd?: unknown; index?: Partial<CompressedSampleIndex> };
+  if (soundfont.kind === 'whole') return soundfont.bytes instanceof SharedArrayBuffer;
+  return (
+    soundfont.kind === 'streamed' &&
+    typeof soundfont.fd === 'number' &&
+    soundfont.index?.skeleton instanceof Uint8Array &&
+    soundfont.index.streams instanceof Float64Array
   );
 }
 
@@ -78,7 +97,19 @@ async function main(): Promise<void> {
   const cancel = new Int32Array(workerData.cancel);
   let synthesizer: Synthesizer;
   try {
-    synthesizer = await Synthesizer.load(new Uint8Array(workerData.soundfont), { sharedSamples: workerData.samples });
+    const { soundfont, samples } = workerData;
+    synthesizer =
+      soundfont.kind === 'streamed'
+        ? await Synthesizer.loadStreamed(
+            soundfont.index,
+            (start, end) => {
+              const stream = readAt(soundfont.fd, start, end - start);
+              if (stream.length !== end - start) throw new Error('the SoundFont file has changed since it was opened');
+              return stream;
+            },
+            { sharedSamples: samples },
+          )
+        : await Synthesizer.load(new Uint8Array(soundfont.bytes), { sharedSamples: samples });
   } catch (error) {
     send({ type: 'init-failed', message: error instanceof Error ? error.message : String(error) });
     return;

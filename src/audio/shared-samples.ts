@@ -11,20 +11,22 @@
  * Only what is played gets decoded, when it is first played: a bot that renders a few styles holds the samples of
  * those instruments, not the whole bank, and starting the pool costs nothing.
  *
- * The compressed samples are shared too: parsing an SF3, spessasynth_core copies each sample's Vorbis stream out
- * of the file (40 MB per worker for MuseScore General Lite). `parseSharingCompressedData` parses the file without
- * its sample data and points every sample at its stream in the file bytes, which the pool already shares, so
- * no copy is ever made; for a file it cannot parse that way, `shareCompressedData` points the copies of a whole
- * parse back at the file bytes.
+ * The compressed samples are not copied either: parsing an SF3, spessasynth_core copies each sample's Vorbis
+ * stream out of the file (40 MB per worker for MuseScore General Lite). The pool indexes the file instead
+ * (`indexCompressedSamples`: every chunk but the sample data, and where each stream lies) and its workers parse
+ * that skeleton (`parseStreamedSoundBank`), reading a sample's stream from the file only when it is first decoded:
+ * the 40 MB stay on disk. A file laid out otherwise (an SF2, an SF3 with PCM samples) is read whole and shared,
+ * and `shareCompressedData` points the copies of its parse back at those bytes. (`parseSharingCompressedData`
+ * parses the skeleton of a file already in memory, pointing every sample at its stream in it.)
  *
- * Relies on these behaviours of spessasynth_core 4.x: `BasicSample.setAudioData(data, sampleRate)` makes
- * `getAudioData()` return `data` (it also drops the compressed copy); `setCompressedData(bytes)` makes it decode
- * `bytes` instead, and `getRawData(true)` returns a compressed sample's stream; two parses of the same file list
- * the same samples in the same order (`BasicSoundBank.samples`, the order of the file's sample headers), so a
- * sample's index names it across workers.
+ * Relies on these behaviours of spessasynth_core 4.x: voices get a sample's audio through `getAudioData()`;
+ * `BasicSample.setAudioData(data, sampleRate)` makes `getAudioData()` return `data` (it also drops the compressed
+ * copy); `setCompressedData(bytes)` makes it decode `bytes` instead, and `getRawData(true)` returns a compressed
+ * sample's stream; two parses of the same file list the same samples in the same order (`BasicSoundBank.samples`,
+ * the order of the file's sample headers), so a sample's index names it across workers.
  */
 
-import { SoundBankLoader, type BasicPreset, type BasicSample, type BasicSoundBank } from 'spessasynth_core';
+import type { BasicPreset, BasicSample, BasicSoundBank } from 'spessasynth_core';
 
 /** Most samples a SoundFont 2 can hold: sample indices in its instrument zones are 16-bit. */
 const MAX_SAMPLES = 65_536;
@@ -194,126 +196,4 @@ export class SharedSamples {
       }
     }
   }
-}
-
-/** Bytes per sample header (`shdr` record) in a SoundFont 2 file. */
-const SAMPLE_HEADER_BYTES = 46;
-
-/**
- * Parses an SF3 whose every sample is compressed without spessasynth_core copying the Vorbis streams out of the
- * file: it parses a skeleton of the file, every chunk but the sample data (180 KB for MuseScore General Lite),
- * then every sample is pointed at its stream inside `file`. Parsing the whole file instead makes each worker copy
- * all the streams (40 MB) and drop them again, and its allocator keeps much of that memory.
- * @returns the sound bank, or undefined when `file` is not laid out that way (a sample stored as PCM, an SF2):
- *   parse it whole then and call {@link shareCompressedData}.
- */
-export function parseSharingCompressedData(file: Uint8Array): BasicSoundBank | undefined {
-  const chunks = findSampleChunks(file);
-  if (chunks?.smplListAt === undefined) return undefined;
-  const { smpl, shdr, smplListAt } = chunks;
-  const headers = new DataView(file.buffer, file.byteOffset + shdr.offset, shdr.length);
-  // The last header (EOS) only ends the list.
-  const count = Math.floor(shdr.length / SAMPLE_HEADER_BYTES) - 1;
-  if (count < 1) return undefined;
-  const streams: Uint8Array[] = [];
-  for (let index = 0; index < count; index++) {
-    const header = index * SAMPLE_HEADER_BYTES;
-    if ((headers.getUint16(header + 44, true) & COMPRESSED_SAMPLE) === 0) return undefined;
-    const start = smpl.offset + headers.getUint32(header + 20, true);
-    const end = smpl.offset + headers.getUint32(header + 24, true);
-    if (end > smpl.offset + smpl.length || end <= start) return undefined;
-    streams.push(file.subarray(start, end));
-  }
-  // The skeleton: the file less the smpl chunk's contents, with that chunk, its LIST and the RIFF form shorter.
-  const removed = smpl.length;
-  const skeleton = new Uint8Array(file.byteLength - removed);
-  skeleton.set(file.subarray(0, smpl.offset));
-  skeleton.set(file.subarray(smpl.offset + removed), smpl.offset);
-  const view = new DataView(skeleton.buffer);
-  for (const sizeAt of [4, smplListAt + 4]) view.setUint32(sizeAt, view.getUint32(sizeAt, true) - removed, true);
-  view.setUint32(smpl.offset - 4, 0, true);
-  const soundBank = SoundBankLoader.fromArrayBuffer(skeleton.buffer);
-  if (soundBank.samples.length !== count) return undefined;
-  for (const [index, sample] of soundBank.samples.entries()) {
-    const stream = streams[index];
-    if (!sample.isCompressed || stream === undefined) return undefined;
-    sample.setCompressedData(stream);
-  }
-  return soundBank;
-}
-
-/** The sample-type bit of an SF3 sample header that marks its data as compressed (Ogg Vorbis). */
-const COMPRESSED_SAMPLE = 0x10;
-
-/**
- * Points every compressed sample of `soundBank`, parsed from `file`, at its Vorbis stream inside `file` instead of
- * the copy spessasynth_core made while parsing. A sample whose stream is not exactly where the file's sample
- * header says keeps its copy. Call it right after parsing, before anything is decoded.
- * @returns how many samples now read from `file`.
- */
-export function shareCompressedData(soundBank: BasicSoundBank, file: Uint8Array): number {
-  const chunks = findSampleChunks(file);
-  if (chunks === undefined) return 0;
-  const headers = new DataView(file.buffer, file.byteOffset + chunks.shdr.offset, chunks.shdr.length);
-  let shared = 0;
-  for (const [index, sample] of soundBank.samples.entries()) {
-    const header = index * SAMPLE_HEADER_BYTES;
-    if (!sample.isCompressed || header + SAMPLE_HEADER_BYTES > headers.byteLength) continue;
-    const start = chunks.smpl.offset + headers.getUint32(header + 20, true);
-    const end = chunks.smpl.offset + headers.getUint32(header + 24, true);
-    if (end > chunks.smpl.offset + chunks.smpl.length || end <= start) continue;
-    const inFile = file.subarray(start, end);
-    const copy = sample.getRawData(true);
-    if (!sameBytes(inFile, copy)) continue;
-    sample.setCompressedData(inFile);
-    shared++;
-  }
-  return shared;
-}
-
-interface ChunkRange {
-  readonly offset: number;
-  readonly length: number;
-}
-
-interface SampleChunks {
-  readonly smpl: ChunkRange;
-  readonly shdr: ChunkRange;
-  /** Where the header of the LIST holding `smpl` lies, when that LIST sits right in the RIFF form. */
-  readonly smplListAt: number | undefined;
-}
-
-/** Where the `smpl` (sample data) and `shdr` (sample headers) chunks' contents lie in a RIFF `sfbk` file. */
-function findSampleChunks(file: Uint8Array): SampleChunks | undefined {
-  const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
-  let smpl: ChunkRange | undefined;
-  let shdr: ChunkRange | undefined;
-  let smplListAt: number | undefined;
-  const walk = (from: number, to: number, listAt: number | undefined): void => {
-    for (let at = from; at + 8 <= to;) {
-      const id = fourCC(file, at);
-      const length = view.getUint32(at + 4, true);
-      const body = at + 8;
-      if (body + length > to) return;
-      // Only a LIST of the RIFF form itself counts as the smpl chunk's parent; deeper ones are passed as -1.
-      if (id === 'LIST' && length >= 4) walk(body + 4, body + length, listAt === undefined ? at : -1);
-      else if (id === 'smpl') {
-        smpl = { offset: body, length };
-        smplListAt = listAt !== undefined && listAt >= 0 ? listAt : undefined;
-      } else if (id === 'shdr') shdr = { offset: body, length };
-      at = body + length;
-      // RIFF pads odd chunks with a zero byte, but MuseScore's SF3 files leave it out (as spessasynth_core allows).
-      if (length % 2 === 1 && file[at] === 0) at++;
-    }
-  };
-  walk(12, file.byteLength, undefined);
-  return smpl !== undefined && shdr !== undefined ? { smpl, shdr, smplListAt } : undefined;
-}
-
-function fourCC(bytes: Uint8Array, at: number): string {
-  return String.fromCharCode(...bytes.subarray(at, at + 4));
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
 }

@@ -4,17 +4,14 @@
  * synthesizer state, so the same Score always renders to the same samples.
  */
 
-import { BasicSoundBank, MIDIControllers, SoundBankLoader, SpessaSynthProcessor } from 'spessasynth_core';
+import { BasicSoundBank, MIDIControllers, SpessaSynthProcessor } from 'spessasynth_core';
 
 import type { Score } from '../music/score.ts';
 import { FdnReverb } from './fdn-reverb.ts';
 import { SAMPLE_RATE, type AudioScratch, type StereoAudio } from './stereo-audio.ts';
-import {
-  parseSharingCompressedData,
-  shareCompressedData,
-  SharedSamples,
-  type SharedSampleBuffers,
-} from './shared-samples.ts';
+import { SharedSamples, type SharedSampleBuffers } from './shared-samples.ts';
+import { parseSharingCompressedData, parseStreamedSoundBank, parseWhole, shareCompressedData } from './sound-bank.ts';
+import type { CompressedSampleIndex } from './soundfont-index.ts';
 import { scheduleScore, type SynthSchedule } from './synth-schedule.ts';
 
 /**
@@ -72,6 +69,26 @@ export class Synthesizer {
     return new Synthesizer(soundBank, new SharedSamples(sharedSamples, soundBank));
   }
 
+  /**
+   * Parses an indexed SF3 whose sample data stays in its file: `readStream(start, end)` gives the bytes of a
+   * sample's stream the first time the sample is decoded (see sound-bank.ts).
+   * @throws Error when the index does not parse into the samples it lists, or from spessasynth_core.
+   */
+  static async loadStreamed(
+    index: CompressedSampleIndex,
+    readStream: (start: number, end: number) => Uint8Array,
+    options: SynthesizerOptions = {},
+  ): Promise<Synthesizer> {
+    await BasicSoundBank.isSF3DecoderReady;
+    const soundBank = parseStreamedSoundBank(index, readStream);
+    if (soundBank === undefined) throw new Error('the SoundFont index does not match its parse');
+    const { sharedSamples } = options;
+    return new Synthesizer(
+      soundBank,
+      sharedSamples === undefined ? undefined : new SharedSamples(sharedSamples, soundBank),
+    );
+  }
+
   /** Renders exactly ceil(lengthBeats * 60 / tempo * 48000) frames of `score`. */
   render(score: Score, options: SynthesizerRenderOptions = {}): StereoAudio {
     const schedule = scheduleScore(score, SAMPLE_RATE);
@@ -92,13 +109,6 @@ export class Synthesizer {
     play(synth, schedule, left, right, options.isCancelled);
     return { sampleRate: SAMPLE_RATE, left, right };
   }
-}
-
-/** Parses the whole file, every sample copied out of it. */
-function parseWhole(bytes: Uint8Array): BasicSoundBank {
-  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-  // spessasynth_core reads through byte views only, so a SharedArrayBuffer serves as well as an ArrayBuffer.
-  return SoundBankLoader.fromArrayBuffer((whole ? bytes.buffer : bytes.slice().buffer) as ArrayBuffer);
 }
 
 function setUpChannels(synth: SpessaSynthProcessor, schedule: SynthSchedule): void {

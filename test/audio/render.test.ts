@@ -11,13 +11,15 @@ import { FdnReverb } from '../../src/audio/fdn-reverb.ts';
 import { createRenderPool, RenderWorkerError, type RenderPool } from '../../src/audio/render-pool.ts';
 import { renderClipInWorker } from '../../src/audio/clip-renderer.ts';
 import type { RenderedClip } from '../../src/audio/rendered-clip.ts';
+import { createSharedSampleBuffers, sharedSampleBytes } from '../../src/audio/shared-samples.ts';
 import {
-  createSharedSampleBuffers,
   parseSharingCompressedData,
+  parseStreamedSoundBank,
+  parseWhole,
   shareCompressedData,
-  sharedSampleBytes,
-} from '../../src/audio/shared-samples.ts';
-import { defaultSoundfontPath, readSoundfont, SoundfontError } from '../../src/audio/soundfont.ts';
+} from '../../src/audio/sound-bank.ts';
+import { defaultSoundfontPath, openPoolSoundfont, readSoundfont, SoundfontError } from '../../src/audio/soundfont.ts';
+import { indexCompressedSamples, SAMPLE_HEADER_BYTES, findSampleChunks } from '../../src/audio/soundfont-index.ts';
 import { AudioScratch, SAMPLE_RATE, type StereoAudio } from '../../src/audio/stereo-audio.ts';
 import { scheduleScore } from '../../src/audio/synth-schedule.ts';
 import { Synthesizer } from '../../src/audio/synthesizer.ts';
@@ -405,6 +407,83 @@ describe('shared decoded samples', () => {
       const stream = sample.getRawData(true);
       assert.equal(stream.buffer, bytes.buffer);
       assert.ok(Buffer.from(stream).equals(expected.getRawData(true)), `sample ${index}`);
+    }
+  });
+
+  it('GIVEN the bundled SF3 opened for a pool THEN only its index is read: the same skeleton and streams as from the bytes in memory', async () => {
+    const { bytes } = await readSoundfont();
+    const opened = await openPoolSoundfont();
+    const close = async (): Promise<void> => {
+      if (opened.kind === 'streamed') await opened.file.close();
+    };
+    try {
+      assert.ok(opened.kind === 'streamed', `opened ${opened.kind}`);
+      const inMemory = indexCompressedSamples((at, length) => bytes.subarray(at, at + length), bytes.byteLength);
+      assert.ok(inMemory !== undefined);
+      assert.ok(opened.index.skeleton.byteLength < 1_000_000, `${opened.index.skeleton.byteLength} bytes`);
+      assert.ok(Buffer.from(opened.index.skeleton).equals(inMemory.skeleton));
+      assert.deepEqual([...opened.index.streams], [...inMemory.streams]);
+      assert.equal(
+        opened.index.streams.length,
+        2 * SoundBankLoader.fromArrayBuffer(bytes.buffer as ArrayBuffer).samples.length,
+      );
+    } finally {
+      await close();
+    }
+  });
+
+  it('GIVEN a streamed parse THEN it reads no stream until a render, then only those of the samples played, and renders as the whole file does', async () => {
+    const { bytes } = await readSoundfont();
+    const index = indexCompressedSamples((at, length) => bytes.subarray(at, at + length), bytes.byteLength);
+    assert.ok(index !== undefined);
+    const reads: number[] = [];
+    const readStream = (start: number, end: number): Uint8Array => {
+      reads.push(start);
+      return bytes.slice(start, end);
+    };
+    const bank = parseStreamedSoundBank(index, readStream);
+    assert.ok(bank !== undefined);
+    assert.equal(bank.samples.length, parseWhole(bytes).samples.length);
+    assert.deepEqual(reads, []);
+
+    const score = demoScore({ bars: 2, tempo: 112 });
+    const expected = (await Synthesizer.load(bytes)).render(score);
+    const streamed = (await Synthesizer.loadStreamed(index, readStream)).render(score);
+    assert.ok(sameSamples(streamed.left, expected.left) && sameSamples(streamed.right, expected.right));
+    assert.ok(reads.length > 0 && reads.length < 100, `${reads.length} streams read`);
+    assert.equal(new Set(reads).size, reads.length, 'a stream is read once');
+
+    // With shared samples, a second Synthesizer adopts the decoded copies and reads nothing.
+    const buffers = createSharedSampleBuffers();
+    (await Synthesizer.loadStreamed(index, readStream, { sharedSamples: buffers })).render(score);
+    const readsBefore = reads.length;
+    const second = (await Synthesizer.loadStreamed(index, readStream, { sharedSamples: buffers })).render(score);
+    assert.equal(reads.length, readsBefore);
+    assert.ok(sameSamples(second.left, expected.left) && sameSamples(second.right, expected.right));
+  });
+
+  it('GIVEN an SF3 with a sample stored as PCM THEN the pool reads it whole and renders from it', async () => {
+    const { bytes } = await readSoundfont({ path: join(defaultSoundfontPath(), '..', 'TimGM6mb.sf3.wasm') });
+    const chunks = findSampleChunks((at, length) => bytes.subarray(at, at + length), bytes.byteLength);
+    assert.ok(chunks !== undefined);
+    // The last real sample (the one before the EOS header) loses its compressed flag.
+    const copy = bytes.slice();
+    const flagAt = chunks.shdr.offset + (chunks.shdr.length / SAMPLE_HEADER_BYTES - 2) * SAMPLE_HEADER_BYTES + 44;
+    copy[flagAt] = (copy[flagAt] ?? 0) & ~0x10;
+    const dir = await mkdtemp(join(tmpdir(), 'motif-sf-'));
+    try {
+      const path = join(dir, 'mixed.sf3');
+      await writeFile(path, copy);
+      const opened = await openPoolSoundfont(path);
+      assert.equal(opened.kind, 'whole');
+      const score = demoScore({ bars: 1, tempo: 120 });
+      const expected = (await Synthesizer.load(copy)).render(score);
+      await using pool = await createRenderPool({ soundfontPath: path, workers: 1 });
+      const audio = await pool.render(score);
+      assert.ok(rms(audio.left) > 0.001);
+      assert.ok(sameSamples(audio.left, expected.left) && sameSamples(audio.right, expected.right));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 
