@@ -12,6 +12,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 
 import { createRenderPool, type RenderPool } from './audio/render-pool.ts';
+import { enableCompileCache, flushCompileCache } from './compile-cache.ts';
 import { SoundfontError } from './audio/soundfont.ts';
 import { createBot, type Bot } from './bot/bot.ts';
 import { createGuildSettingsStore } from './bot/guild-settings.ts';
@@ -42,6 +43,8 @@ function log(line: string): void {
 
 async function main(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
+  // Before the workers start, so that they find their modules compiled (after .env: it may set NODE_COMPILE_CACHE).
+  enableCompileCache();
   const loaded = loadConfig(process.env, availableParallelism());
   if (!loaded.ok) throw new StartupError(loaded.error.message);
   const config = loaded.value;
@@ -144,6 +147,8 @@ async function main(): Promise<void> {
       );
     }
     const recovered = service.start();
+    // What the main thread has compiled, on disk now: a bot is stopped with a signal more often than it exits.
+    flushCompileCache();
     log(`motif is ready${recovered > 0 ? `; ${recovered} unfinished job(s) from the last run queued again` : ''}`);
   } catch (error) {
     await cleanUp();

@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 
 import { createRenderPool } from '../audio/render-pool.ts';
+import { enableCompileCache } from '../compile-cache.ts';
 import { SoundfontError } from '../audio/soundfont.ts';
 import { loadConfig } from '../config.ts';
 import { parseClipMeta } from '../inference/clip-meta.ts';
@@ -37,6 +38,7 @@ async function main(): Promise<void> {
   }
   const config = loadConfig(process.env, availableParallelism());
   if (!config.ok) throw new UsageError(config.error.message);
+  enableCompileCache();
 
   const seed = values.seed === undefined ? randomInt(0, 2 ** 31) : undefined;
   const edits = [values['variation-of'], values.extend, values.regenerate].filter((v) => v !== undefined);
