@@ -22,6 +22,7 @@ import { createClipStore } from './db/clip-store.ts';
 import { openDatabase } from './db/database.ts';
 import { createInferenceService } from './inference/inference-service.ts';
 import { createJobQueue } from './inference/job-queue.ts';
+import { isRadioSegment } from './inference/job-request.ts';
 import { ModelLoadError, createModelSession, type ModelSession } from './inference/model-session.ts';
 import { providerUnavailableReason } from './inference/provider-preflight.ts';
 import { createTasteReader } from './taste/taste-reader.ts';
@@ -91,7 +92,7 @@ async function main(): Promise<void> {
     const session: ModelSession = opened.value;
     const renderPool: RenderPool = pool.value;
 
-    const queue = createJobQueue(db, { ...QUEUE_LIMITS, concurrency: BATCH_SIZE });
+    const queue = createJobQueue(db, { ...QUEUE_LIMITS, concurrency: BATCH_SIZE, outsideUserCap: isRadioSegment });
     const clipsDir = join(config.dataDir, 'clips');
     const service = createInferenceService({
       queue,

@@ -54,6 +54,12 @@ export interface QueueLimits {
   readonly perGuild: number;
   /** Most starts of one job: recovery after a crash and retryable failures re-queue it until then. */
   readonly maxAttempts: number;
+  /**
+   * Jobs whose request this is true for count towards their guild's cap and the queue's size but not towards their
+   * owner's cap (the bot passes isRadioSegment: a radio has one segment pending at a time, and its starter should
+   * not lose a place to compose while it plays, nor the radio stall because they compose).
+   */
+  readonly outsideUserCap?: ((request: unknown) => boolean) | undefined;
   /** Jobs the service runs at once (its batch size), for wait estimates; default 1. */
   readonly concurrency?: number | undefined;
   /** Seconds one job is assumed to take before any has finished; default 10. */
@@ -300,8 +306,12 @@ export function createJobQueue(db: Database.Database, limits: QueueLimits, clock
   });
 
   const submit = db.transaction((input: SubmitInput): SubmitResult => {
-    const mine = sql.userActive.all(input.userId).map(toRecord);
-    if (mine.length >= limits.perUser) {
+    const outside = limits.outsideUserCap ?? ((): boolean => false);
+    const mine = sql.userActive
+      .all(input.userId)
+      .map(toRecord)
+      .filter((job) => !outside(job.request));
+    if (!outside(input.request) && mine.length >= limits.perUser) {
       return refuse(
         'user-cap',
         (wait) =>

@@ -244,6 +244,25 @@ describe('job queue: caps and a full queue', () => {
     assert.equal(q.counts().queued, 3);
   });
 
+  test('GIVEN jobs outside the user cap (radio segments) THEN they neither take a place nor are refused one, and still count for the guild', () => {
+    const isSegment = (request: unknown): boolean =>
+      typeof request === 'object' && request !== null && (request as { seamless?: unknown }).seamless === true;
+    const q = queue({ perUser: 1, perGuild: 3, outsideUserCap: isSegment });
+    const segment = (label: string): Partial<SubmitInput> => ({ request: { label, seamless: true } });
+    submitted(q, 'A', 'radio-1', segment('radio-1'));
+    submitted(q, 'A', 'A1');
+    const refused = q.submit(input('A', 'A2'));
+    assert.ok(!refused.ok);
+    assert.equal(refused.error.code, 'user-cap');
+    assert.match(refused.error.message, /^You already have 1 piece waiting/);
+    // At their cap, the radio's next segment still goes in; the guild's cap counts it.
+    submitted(q, 'A', 'radio-2', segment('radio-2'));
+    const full = q.submit(input('B', 'B1', segment('radio-3')));
+    assert.ok(!full.ok);
+    assert.equal(full.error.code, 'guild-cap');
+    assert.equal(q.counts().queued, 3);
+  });
+
   test('GIVEN a running job with known durations THEN user-cap retryAfter is the time it has left', () => {
     const q = queue({ perUser: 1 });
     for (const seconds of [4, 6, 8]) {
