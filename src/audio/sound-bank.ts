@@ -69,8 +69,9 @@ function parseSkeleton(
 }
 
 /**
- * Relies on spessasynth_core asking a sample for its audio only through `getAudioData()` (voices do), and on
- * `setAudioData` making that return the data set.
+ * Makes `sample` read its stream the first time its audio is asked for, unless audio was set on it before. Relies
+ * on spessasynth_core asking a sample for its audio only through `getAudioData()` (voices do), and on
+ * `setAudioData` making that return the data set. A read that throws (the file shrank) is tried again next time.
  */
 function readStreamOnFirstUse(sample: BasicSample, read: () => Uint8Array): void {
   const getAudioData = sample.getAudioData.bind(sample);
@@ -78,8 +79,8 @@ function readStreamOnFirstUse(sample: BasicSample, read: () => Uint8Array): void
   let pending = true;
   sample.getAudioData = () => {
     if (pending) {
-      pending = false;
       sample.setCompressedData(read());
+      pending = false;
     }
     return getAudioData();
   };
