@@ -9,9 +9,10 @@
  * the next submission returns to the anchor's line (an extension of the liked segment), or, with no anchor, starts
  * a fresh idea in the same style, tempo and key. Votes are also emitted for the taste profile.
  *
- * A segment the queue refuses for now (the owner's own pieces fill their share, the server's or the whole queue is
- * full) is not a failure: the radio asks again when the queue says a place frees up, and gives up only when the
- * queue has refused it for `maxWaitMs` without a break.
+ * A segment the queue refuses for now (the server's share or the whole queue is full; the bot's queue does not count
+ * segments towards their owner's own cap, a queue built without that option may refuse them for it too) is not a
+ * failure: the radio asks again when the queue says a place frees up, and gives up only when the queue has refused
+ * it for `maxWaitMs` without a break.
  */
 import { randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
