@@ -107,6 +107,17 @@ describe('generate with the tiny model', () => {
     assert.equal(result.timing.maxBatchRows, 2, 'one row per view');
   });
 
+  test('GIVEN only conditions that guidance leaves alone (tempo, density, mode, meter) THEN there is no unconditional row', async () => {
+    const result = await generate(
+      session,
+      request({
+        styleWeights: Array.from({ length: 10 }, () => 0),
+        conditions: { ...UNSPECIFIED_CONDITIONS, tempo: tempoCondition(120), density: 2, mode: 1, meter: 1 },
+      }),
+    );
+    assert.equal(result.timing.maxBatchRows, 2, 'one row per view: both rows of a pair would be the same');
+  });
+
   test('GIVEN a request THEN the lead-sheet rows see no drums and the drum rows see only drums, with density and mode unspecified', async () => {
     const batches: { tokens: BigInt64Array; cond: BigInt64Array; batchSize: number; steps: number }[] = [];
     const watching: DenoiserSession = {
@@ -136,8 +147,9 @@ describe('generate with the tiny model', () => {
       const cond = (r: number): bigint[] => Array.from(batch.cond.subarray(r * 5, r * 5 + 5));
       assert.deepEqual(cond(0), [1n, BigInt(tempoCondition(120)), 2n, 1n, 1n]);
       assert.deepEqual(cond(2), [1n, BigInt(tempoCondition(120)), 0n, 0n, 1n]);
-      assert.deepEqual(cond(1), [0n, 0n, 0n, 0n, 0n]);
-      assert.deepEqual(cond(3), [0n, 0n, 0n, 0n, 0n]);
+      // Unconditional rows: no style and no mood (what guidance strengthens); tempo, density, mode, meter kept.
+      assert.deepEqual(cond(1), [0n, BigInt(tempoCondition(120)), 2n, 1n, 1n]);
+      assert.deepEqual(cond(3), [0n, BigInt(tempoCondition(120)), 0n, 0n, 1n]);
     }
     // The last step's drum rows hold the drums the earlier steps unmasked.
     const last = batches.at(-1);

@@ -23,6 +23,8 @@ import numpy as np
 from .model import TRACKS, clip_to_end, load_vocabulary
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# Indices (into cond: mood, tempo, density, mode, meter) of the conditions that guidance strengthens.
+GUIDED_CONDITIONS = (0,)
 
 
 class OnnxDenoiser:
@@ -111,14 +113,18 @@ def sample(
     to_end = np.zeros_like(bar_pos)
     if ends and buckets >= 2:
         to_end[:] = clip_to_end(steps, steps_per_bar, buckets)
-    use_cfg = guidance != 1.0 and (style.any() or cond.any())
+    # Guidance strengthens the style and the mood only (src/inference/generate.ts GUIDED_CONDITIONS): the
+    # unconditional row keeps tempo, density, mode and meter.
+    uncond = cond.copy()
+    uncond[:, list(GUIDED_CONDITIONS)] = 0
+    use_cfg = guidance != 1.0 and (style.any() or cond[:, list(GUIDED_CONDITIONS)].any())
     for it in range(iters):
         if use_cfg:
             outs = denoiser(
                 np.concatenate([x, x]),
                 np.concatenate([bar_pos, bar_pos]),
                 np.concatenate([style, np.zeros_like(style)]),
-                np.concatenate([cond, np.zeros_like(cond)]),
+                np.concatenate([cond, uncond]),
                 np.concatenate([to_end, to_end]),
             )
             outs = [o[n:] + guidance * (o[:n] - o[n:]) for o in outs]
