@@ -10,6 +10,7 @@
 #   MOTIF_THREADS=2
 #   MOTIF_DRUM_OVERLAY=0    probability of laying a drum part over a tune without drums (motif/masking.py)
 #   MOTIF_END_BUCKETS=0     values of a `to_end` input telling the model where the piece ends (0 = none)
+#   MOTIF_POP909_BAR_PHASE=0  1: prepare moves POP909 bar lines to the beat the chords change on (sources/pop909.py)
 #   MOTIF_SKIP_PREPARE=1    reuse training/.cache/dataset.npz if it exists
 #   MOTIF_SKIP_EVAL=1       skip sampling + objective evaluation
 #   MOTIF_TINY=1            also regenerate test/fixtures/tiny-model.{onnx,json}
@@ -54,7 +55,9 @@ if [ "${MOTIF_SKIP_PREPARE:-0}" = "1" ] && [ -f "$DATA" ]; then
   log "prepare: skipped (MOTIF_SKIP_PREPARE=1, using $DATA)"
 else
   log "prepare -> $DATA"
-  "$PY" -m motif.prepare --out "$DATA" --seed 0
+  PREP_FLAGS=()
+  if [ "${MOTIF_POP909_BAR_PHASE:-0}" = "1" ]; then PREP_FLAGS+=(--pop909-bar-phase); fi
+  "$PY" -m motif.prepare --out "$DATA" --seed 0 "${PREP_FLAGS[@]}"
 fi
 
 # --- 2. train ------------------------------------------------------------------------------------------

@@ -40,12 +40,12 @@ SOURCES = ["pop909", "nottingham", "jsb", "groove", "wjazzd", "jazz_standards", 
 # --------------------------------------------------------------------------- loading (workers)
 
 def _load_one(args):
-    src, item = args
+    src, item, pop909_bar_phase = args
     drops = collections.Counter()
     try:
         if src == "pop909":
             from .sources import pop909
-            ps = pop909.load_song(item, drops)
+            ps = pop909.load_song(item, drops, realign_bars=pop909_bar_phase)
         elif src == "nottingham":
             from .sources import nottingham
             ps = nottingham.load_tune(item, drops)
@@ -113,7 +113,7 @@ def _finish(p: Piece):
                 drum_per_bar=None if drum_on is None else drum_on / bars)
 
 
-def load_sources(root, sources, workers=2):
+def load_sources(root, sources, workers=2, pop909_bar_phase=False):
     recs, drops = [], collections.Counter()
     for src in sources:
         t0 = time.time()
@@ -129,7 +129,7 @@ def load_sources(root, sources, workers=2):
             items = _items(src, root)
             got, d = [], collections.Counter()
             with mp.get_context("fork").Pool(workers) as pool:
-                for ps, dd in pool.imap(_load_one, [(src, it) for it in items], chunksize=4):
+                for ps, dd in pool.imap(_load_one, [(src, it, pop909_bar_phase) for it in items], chunksize=4):
                     got.extend(ps)
                     d.update(dd)
         short = [r for r in got if r["bars"] < r["min_bars"]]
@@ -279,7 +279,7 @@ def summary(arr, drops, recs):
     print("\n== condition histograms (index: count)")
     for c in ("mood", "tempo", "density", "mode", "meter"):
         print(f"  {c:8s}", dict(sorted(collections.Counter(arr[c].tolist()).items())))
-    print("\n== dropped")
+    print("\n== dropped or changed")
     for k, v in sorted(drops.items()):
         print(f"  {k:45s} {v}")
     print("\n== thresholds")
@@ -305,12 +305,14 @@ def main(argv=None):
     ap.add_argument("--sources", default=",".join(SOURCES))
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--pop909-bar-phase", action="store_true",
+                    help="move a POP909 segment's bar lines to the beat its chords change on (sources/pop909.py)")
     a = ap.parse_args(argv)
     a.data = resolve_data(a.data)
     t0 = time.time()
     sources = [s for s in a.sources.split(",") if s]
     print(f"prepare: data={a.data} sources={sources}", flush=True)
-    recs, drops = load_sources(a.data, sources, a.workers)
+    recs, drops = load_sources(a.data, sources, a.workers, a.pop909_bar_phase)
     if not recs:
         print("no pieces", file=sys.stderr)
         return 1

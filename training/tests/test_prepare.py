@@ -136,6 +136,44 @@ def test_pop909_song(tmp_path):
     assert round(r["tempo"]) == 120
 
 
+def test_pop909_bar_phase():
+    # Chords changing on beat 2 of every bar (beats 1, 5, 9, ... from the annotated downbeat): bars start there.
+    assert pop909.bar_phase([1, 5, 9, 13, 17], 4) == 1
+    assert pop909.bar_phase([3, 7, 11, 15, 0], 4) == 3
+    # The downbeat already has as many changes, or too few changes to tell: as annotated.
+    assert pop909.bar_phase([0, 4, 8, 2, 6, 10], 4) == 0
+    assert pop909.bar_phase([1, 5, 9], 4) == 0
+    assert pop909.bar_phase([2, 5, 8, 11, 14, 17], 3) == 2
+    assert pop909.bar_phase([], 4) == 0
+
+
+def test_pop909_song_with_downbeats_a_beat_early(tmp_path):
+    d = tmp_path / "009"
+    d.mkdir()
+    q = TPB
+    # Six annotated bars; the music's bars start on the annotated beat 2 (a bass note and a chord change there).
+    write_midi(str(d / "009.mid"), [
+        ("MELODY", [(q + 4 * q * b, 3 * q + 4 * q * b, 72) for b in range(6)], 0),
+        ("BRIDGE", [], 0),
+        ("PIANO", [(q + 4 * q * b, 5 * q + 4 * q * b, 36 + 7 * (b % 2)) for b in range(6)], 0),
+    ])
+    with open(d / "beat_midi.txt", "w") as f:
+        for i in range(24):
+            f.write(f"{i * 0.5} 0.0 {1.0 if i % 4 == 0 else 0.0}\n")
+    (d / "chord_midi.txt").write_text(
+        "".join(f"{0.5 + 2 * b}\t{2.5 + 2 * b}\t{'C:maj' if b % 2 == 0 else 'G:maj'}\n" for b in range(6)))
+    (d / "key_audio.txt").write_text("0.0\t12.0\tC:maj\n")
+    drops = collections.Counter()
+    assert len(prepare._finish(pop909.load_song(str(d), collections.Counter())[0])["grid"]) == 6 * 16, "off: as annotated"
+    ps = pop909.load_song(str(d), drops, realign_bars=True)
+    assert drops["pop909: segment bars moved by 1 beat(s) (kept)"] == 1
+    g = prepare._finish(ps[0])["grid"]
+    assert len(g) == 5 * 16  # the partial bars at both ends are gone
+    for b in range(5):
+        assert g[16 * b, 0] == V.melody_token(72) and g[16 * b, 1] >= 2, f"bar {b} starts with the notes"
+        assert g[16 * b, 2] == V.chord_token(0 if b % 2 == 0 else 7, "maj")
+
+
 def test_pop909_transposes_to_c(tmp_path):
     d = tmp_path / "008"
     d.mkdir()
