@@ -25,8 +25,8 @@ import {
 } from '../inference/compose-request.ts';
 import type { InferenceService } from '../inference/inference-service.ts';
 import { composeJobRequest } from '../inference/job-request.ts';
-import { MOOD_NAMES } from '../music/moods.ts';
 import { MAX_PROMPT_LENGTH, parsePrompt } from './compose-prompt.ts';
+import { MOOD_OPTION } from './mood-option.ts';
 import { styleChoices } from './style-choices.ts';
 
 export interface ComposeCommandOptions {
@@ -64,12 +64,7 @@ export function createComposeCommand(options: ComposeCommandOptions): BotCommand
           autocomplete: true,
           max_length: 100,
         },
-        {
-          type: ApplicationCommandOptionType.String,
-          name: 'mood',
-          description: 'How it should feel',
-          choices: MOOD_NAMES.map((name) => ({ name, value: name })),
-        },
+        MOOD_OPTION,
         {
           type: ApplicationCommandOptionType.Integer,
           name: 'tempo',

@@ -8,10 +8,10 @@ import { ApplicationCommandOptionType, InteractionContextType } from 'discord.js
 import { escapeMarkdown } from '../markdown.ts';
 import type { BotCommand } from '../bot/command.ts';
 import { UserError } from '../bot/user-error.ts';
-import { MOOD_NAMES } from '../music/moods.ts';
 import { QUEUE_REFUSED, type RadioStation } from '../voice/radio.ts';
 import { voiceTargetOf } from '../voice/voice-target.ts';
 import { replyLasting } from './lasting-reply.ts';
+import { MOOD_OPTION } from './mood-option.ts';
 import { NowPlayingMessage } from './now-playing-message.ts';
 import { createRadioButtons, radioVoteRow } from './radio-buttons.ts';
 import { reportFeedback } from './report-feedback.ts';
@@ -65,12 +65,7 @@ export function createRadioCommand(options: VoiceCommandsOptions): BotCommand {
           autocomplete: true,
           max_length: 100,
         },
-        {
-          type: ApplicationCommandOptionType.String,
-          name: 'mood',
-          description: 'How it should feel',
-          choices: MOOD_NAMES.map((name) => ({ name, value: name })),
-        },
+        MOOD_OPTION,
       ],
     },
 
