@@ -9,7 +9,7 @@ import { SoundBankLoader, type BasicSample, type BasicSoundBank } from 'spessasy
 import {
   findSampleChunks,
   indexCompressedSamples,
-  SAMPLE_HEADER_BYTES,
+  sampleDataRange,
   type CompressedSampleIndex,
 } from './soundfont-index.ts';
 
@@ -102,12 +102,9 @@ export function shareCompressedData(soundBank: BasicSoundBank, file: Uint8Array)
   const headers = new DataView(file.buffer, file.byteOffset + chunks.shdr.offset, chunks.shdr.length);
   let shared = 0;
   for (const [index, sample] of soundBank.samples.entries()) {
-    const header = index * SAMPLE_HEADER_BYTES;
-    if (!sample.isCompressed || header + SAMPLE_HEADER_BYTES > headers.byteLength) continue;
-    const start = chunks.smpl.offset + headers.getUint32(header + 20, true);
-    const end = chunks.smpl.offset + headers.getUint32(header + 24, true);
-    if (end > chunks.smpl.offset + chunks.smpl.length || end <= start) continue;
-    const inFile = file.subarray(start, end);
+    const range = sample.isCompressed ? sampleDataRange(headers, index, chunks.smpl) : undefined;
+    if (range === undefined) continue;
+    const inFile = file.subarray(range.start, range.end);
     const copy = sample.getRawData(true);
     if (!sameBytes(inFile, copy)) continue;
     sample.setCompressedData(inFile);

@@ -43,11 +43,10 @@ export function indexCompressedSamples(read: ByteReader, size: number): Compress
   for (let index = 0; index < count; index++) {
     const header = index * SAMPLE_HEADER_BYTES;
     if ((headers.getUint16(header + 44, true) & COMPRESSED_SAMPLE) === 0) return undefined;
-    const start = smpl.offset + headers.getUint32(header + 20, true);
-    const end = smpl.offset + headers.getUint32(header + 24, true);
-    if (end > smpl.offset + smpl.length || end <= start) return undefined;
-    streams[index * 2] = start;
-    streams[index * 2 + 1] = end;
+    const range = sampleDataRange(headers, index, smpl);
+    if (range === undefined) return undefined;
+    streams[index * 2] = range.start;
+    streams[index * 2 + 1] = range.end;
   }
   const removed = smpl.length;
   const before = read(0, smpl.offset);
@@ -72,6 +71,22 @@ export interface SampleChunks {
   readonly shdr: ChunkRange;
   /** Where the header of the LIST holding `smpl` lies, when that LIST sits right in the RIFF form. */
   readonly smplListAt: number | undefined;
+}
+
+/**
+ * The file bytes [start, end) of sample `index`'s data, from its `shdr` record in `headers` (the shdr chunk's
+ * contents); undefined when there is no such record, or it says the data lies outside the smpl chunk or is empty.
+ */
+export function sampleDataRange(
+  headers: DataView,
+  index: number,
+  smpl: ChunkRange,
+): { readonly start: number; readonly end: number } | undefined {
+  const header = index * SAMPLE_HEADER_BYTES;
+  if (header + SAMPLE_HEADER_BYTES > headers.byteLength) return undefined;
+  const start = smpl.offset + headers.getUint32(header + 20, true);
+  const end = smpl.offset + headers.getUint32(header + 24, true);
+  return end > smpl.offset + smpl.length || end <= start ? undefined : { start, end };
 }
 
 /** Where the `smpl` (sample data) and `shdr` (sample headers) chunks' contents lie in a RIFF `sfbk` file. */
