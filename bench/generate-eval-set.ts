@@ -4,7 +4,7 @@
  * `python -m motif.evaluate`.
  *
  *   node bench/generate-eval-set.ts [--per-style 50] [--out .cache/eval/generated.jsonl] [--model models/motif-v1.onnx]
- *     [--guidance G] [--rhythm-guidance-scale S] [--noise N] [--temperature T] [--top-p P] (default: the sampler's
+ *     [--guidance G] [--rhythm-guidance-scale S] [--noise N] [--temperature T] [--top-p P] [--pitch-top-p P] (default: the sampler's
  *     defaults, as compose uses)
  *     [--styles jazz,lofi] (default: every style)
  *     [--density sparse|medium|dense|none] (default: each recipe's own; none: unspecified)
@@ -33,6 +33,7 @@ const { values } = parseArgs({
     noise: { type: 'string' },
     temperature: { type: 'string' },
     'top-p': { type: 'string' },
+    'pitch-top-p': { type: 'string' },
     styles: { type: 'string' },
     density: { type: 'string' },
     'seed-offset': { type: 'string', default: '0' },
@@ -53,6 +54,7 @@ const sampling: Partial<SamplingParams> = {
   ...(values.noise === undefined ? {} : { noise: Number(values.noise) }),
   ...(values.temperature === undefined ? {} : { temperature: Number(values.temperature) }),
   ...(values['top-p'] === undefined ? {} : { topP: Number(values['top-p']) }),
+  ...(values['pitch-top-p'] === undefined ? {} : { pitchTopP: Number(values['pitch-top-p']) }),
 };
 const perStyle = Number(values['per-style']);
 const seedOffset = Number(values['seed-offset']);

@@ -193,6 +193,7 @@ export function validateGenerateRequest(
   if (!Number.isFinite(params.guidance) || params.guidance < 0) return fail('bad-sampling', 'guidance must be >= 0');
   if (!Number.isFinite(params.temperature)) return fail('bad-sampling', 'temperature must be finite');
   if (!(params.topP > 0 && params.topP <= 1)) return fail('bad-sampling', 'topP must be in (0, 1]');
+  if (!(params.pitchTopP > 0 && params.pitchTopP <= 1)) return fail('bad-sampling', 'pitchTopP must be in (0, 1]');
   if (!Number.isFinite(params.noise) || params.noise < 0) return fail('bad-sampling', 'noise must be >= 0');
   if (!Number.isFinite(params.rhythmGuidanceScale) || params.rhythmGuidanceScale < 0) {
     return fail('bad-sampling', 'rhythmGuidanceScale must be >= 0');

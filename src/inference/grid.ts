@@ -23,6 +23,8 @@ export const TRACK_SIZES: readonly number[] = [
 
 export const REST = 0;
 export const HOLD = 1;
+/** Melody and bass: the first onset token (tokens from here on start a note at a pitch). */
+export const FIRST_PITCH = 2;
 
 export interface Grid {
   /** Number of steps T. */

@@ -265,7 +265,7 @@ const rock: StyleRecipe = {
   swing: STRAIGHT,
   meter: FOUR_FOUR,
   // 'dense': rock has no melody data, and half a rock style leaves the lead near silent (1.9 notes a bar against
-  // 4.3 in pop and rock's reference data); dense gives 5.4, medium 2.9 (npm run eval).
+  // 4.3 in pop and rock's reference data); dense gives 4.7-4.9 over three seed sets (npm run eval).
   conditioning: { styles: { rock: 0.5, pop: 0.5 }, density: 'dense' },
   instruments: { melody: gm(29), harmony: gm(30), bass: gm(34), drums: drumKit(8) },
   mix: {
@@ -494,7 +494,9 @@ const lofi: StyleRecipe = {
   tempo: { min: 68, max: 96, default: 82 },
   swing: { amount: 0.4, grid: '16th' },
   meter: FOUR_FOUR,
-  conditioning: { styles: { hiphop: 0.5, jazz: 0.5 } },
+  // 'medium': 6.0-6.2 lead notes a bar over three seed sets (the data 5.7); unspecified, the jazz in the mix ran to
+  // 7.4-7.5 once top-p stopped trimming onsets (src/inference/sampler.ts, topP).
+  conditioning: { styles: { hiphop: 0.5, jazz: 0.5 }, density: 'medium' },
   instruments: { melody: gm(11), harmony: gm(4), bass: gm(33), drums: drumKit(25) },
   mix: {
     melody: mix(92, 76, 55, 20),
@@ -558,9 +560,9 @@ const electronic: StyleRecipe = {
   tempo: { min: 110, max: 140, default: 124 },
   swing: STRAIGHT,
   meter: FOUR_FOUR,
-  // 'dense': 3.8-4.3 lead notes a bar over three seed sets (the data 4.4); 'medium' 3.0-3.3. (With density guided
-  // too, before GUIDED_CONDITIONS, 'dense' overshot to 6.3 and 'medium' gave 3.7.)
-  conditioning: { styles: { pop: 0.5, funk: 0.5 }, density: 'dense' },
+  // 'medium': 3.6-3.9 lead notes a bar over three seed sets (the data 4.4), 'dense' 5.2-5.3, unspecified 3.4-3.7,
+  // since top-p no longer trims onsets (src/inference/sampler.ts, topP).
+  conditioning: { styles: { pop: 0.5, funk: 0.5 }, density: 'medium' },
   instruments: { melody: gm(81), harmony: gm(90), bass: gm(38), drums: drumKit(24) },
   mix: {
     melody: mix(92, 72, 45, 40),
@@ -894,7 +896,7 @@ const metal: StyleRecipe = {
   tempo: { min: 100, max: 200, default: 152 },
   swing: STRAIGHT,
   meter: FOUR_FOUR,
-  // 'dense' as rock: 5.2 lead notes a bar against 1.9 without (the reference data has 3.9).
+  // 'dense' as rock: 4.8-4.9 lead notes a bar over three seed sets (the reference data has 4.4); unspecified, about 3.
   conditioning: { styles: { rock: 0.55, pop: 0.45 }, density: 'dense', mode: 'minor' },
   instruments: { melody: gm(30), harmony: gm(30), bass: gm(34), drums: drumKit(16) },
   mix: {
@@ -1045,7 +1047,9 @@ const game: StyleRecipe = {
   tempo: { min: 100, max: 180, default: 140 },
   swing: STRAIGHT,
   meter: FOUR_FOUR,
-  conditioning: { styles: { game: 1 } },
+  // 'medium': 6.4-6.6 lead notes a bar over three seed sets (the data 5.6); unspecified, 6.5-6.7 and 'sparse' 4.4
+  // once top-p stopped trimming onsets (src/inference/sampler.ts, topP).
+  conditioning: { styles: { game: 1 }, density: 'medium' },
   instruments: { melody: gm(80), harmony: gm(80), bass: gm(38), drums: drumKit(24) },
   mix: { melody: mix(90, 70, 12, 0), harmony: mix(66, 54, 10, 0), bass: mix(96, 64, 5, 0), drums: mix(86, 64, 8, 0) },
   velocity: { melody: vel(92, 104), harmony: vel(78, 92), bass: vel(90, 104), drums: vel(70, 112) },

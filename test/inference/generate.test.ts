@@ -303,6 +303,7 @@ describe('generate with the tiny model', () => {
     await assert.rejects(generate(session, request({ conditions: { ...UNSPECIFIED_CONDITIONS, mood: 9 } })), {
       code: 'bad-condition',
     });
+    await assert.rejects(generate(session, request({ sampling: { pitchTopP: 0 } })), { code: 'bad-sampling' });
     await assert.rejects(generateBatch(session, [request(), request({ steps: 128 })]), { code: 'mismatched-batch' });
   });
 

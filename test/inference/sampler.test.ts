@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createRandom, type Random } from '../../src/music/random.ts';
-import { HOLD, TRACK_COUNT, TRACK_SIZES, createMaskedGrid, maskId } from '../../src/inference/grid.ts';
+import { FIRST_PITCH, HOLD, TRACK_COUNT, TRACK_SIZES, createMaskedGrid, maskId } from '../../src/inference/grid.ts';
 import {
   applyGuidance,
   applyTemperature,
@@ -125,6 +125,23 @@ describe('logits processing', () => {
     close(topP(Float64Array.of(0.4, 0.4, 0.2), 0.4), [1, 0, 0]);
     close(topP(Float64Array.of(0.2, 0.8), 0.01), [0, 1]);
   });
+
+  test('top-p from a token on keeps the tokens before it as they are and the others at their total mass', () => {
+    // rest 0.5, hold 0.2, pitches 0.2 / 0.06 / 0.04 (0.3 together: 2/3, 1/5, 2/15 of it)
+    const probs = Float64Array.of(0.5, 0.2, 0.2, 0.06, 0.04);
+    // p 0.8 of the pitches: the two likeliest (0.867) are kept and scaled back up to 0.3
+    close(topP(Float64Array.from(probs), 0.8, 5, new Float64Array(5), true, 2), [
+      0.5,
+      0.2,
+      0.3 * (10 / 13),
+      0.3 * (3 / 13),
+      0,
+    ]);
+    // Over every token instead, p 0.8 cuts the hold-free tail: two pitches go and the rest and hold take their mass.
+    close(topP(Float64Array.from(probs), 0.8), [0.5 / 0.9, 0.2 / 0.9, 0.2 / 0.9, 0, 0]);
+    // A distribution with no pitch mass is left alone.
+    close(topP(Float64Array.of(0.7, 0.3, 0, 0), 0.5, 4, new Float64Array(4), true, 2), [0.7, 0.3, 0, 0]);
+  });
 });
 
 describe('sampling', () => {
@@ -197,7 +214,7 @@ describe('sampling', () => {
     }
   });
 
-  test('sampleCell gives the same token, confidence and draws as guidance → temperature → softmax → top-p → draw, bit for bit', () => {
+  test('sampleCell gives the same token, confidence and draws as guidance → temperature → softmax → top-p → draw, bit for bit, with the nucleus over every token or over the pitches', () => {
     const random = createRandom(5);
     const scratch = createSamplerScratch();
     for (let trial = 0; trial < 400; trial++) {
@@ -212,19 +229,22 @@ describe('sampling', () => {
         topP: [1, 0.95, 0.8, 0.5][random.int(4)] ?? 0.95,
       };
       const forbidden = random.int(4) === 0 ? HOLD : -1;
+      const from = random.int(2) === 0 ? FIRST_PITCH : 0;
       const seed = random.int(1_000_000);
 
       const referenceRandom = createRandom(seed);
       const logits = uncond ? applyGuidance(cond, uncond, params.guidance) : Float64Array.from(cond);
       if (forbidden >= 0) logits[forbidden] = -Infinity;
       applyTemperature(logits, params.temperature);
-      const probs = topP(softmax(logits), params.topP, size, new Float64Array(size), false);
+      const normalised = softmax(logits);
+      // The confidence is the cell's highest probability before top-p, whatever token was drawn.
+      const confidence = Math.log(Math.max(...normalised));
+      const probs = topP(normalised, params.topP, size, new Float64Array(size), false, from);
       const token = sampleIndex(probs, referenceRandom);
-      // The confidence is the cell's highest probability (top-p always keeps it), whatever token was drawn.
-      const expected = { token, confidence: Math.log(Math.max(...probs)), next: referenceRandom.next() };
+      const expected = { token, confidence, next: referenceRandom.next() };
 
       const actualRandom = createRandom(seed);
-      const sample = sampleCell(cond, uncond, params, actualRandom, scratch, forbidden);
+      const sample = sampleCell(cond, uncond, params, actualRandom, scratch, forbidden, from);
       assert.deepEqual({ ...sample, next: actualRandom.next() }, expected, `trial ${trial}`);
       assert.ok(Number.isFinite(gumbel(actualRandom)));
     }
