@@ -36,10 +36,13 @@ from pathlib import Path
 import numpy as np
 
 from .metrics import (
+    DIAGNOSTIC_KEYS,
+    DIAGNOSTICS,
     METRIC_KEYS,
     METRIC_TRACKS,
     METRICS,
     RealData,
+    all_diagnostics,
     all_metrics,
     default_dataset_path,
     load_dataset,
@@ -119,13 +122,14 @@ def reference_crops(data: RealData, mix: dict, n: int, bars_choices, rng, split=
     return out
 
 
-def compare_metrics(clips: list[dict], refs: list[tuple]) -> dict:
-    """Per metric: real mean, generated mean (mask-matched), relative difference, counts, mask shares."""
-    real_vals = {k: [] for k in METRIC_KEYS}
-    real_masks = {k: [] for k in METRIC_KEYS}
+def compare_metrics(clips: list[dict], refs: list[tuple], keys=METRIC_KEYS, measure=all_metrics) -> dict:
+    """Per metric: real mean, generated mean (mask-matched), relative difference, counts, mask shares.
+    `keys` and `measure` (a function like all_metrics) choose the measures: the metrics, or the diagnostics."""
+    real_vals = {k: [] for k in keys}
+    real_masks = {k: [] for k in keys}
     for g, spb, beat, m, _ in refs:
-        vals = all_metrics(g, spb, m, beat)
-        for k in METRIC_KEYS:
+        vals = measure(g, spb, m, beat)
+        for k in keys:
             if vals[k] is not None:
                 rel = np.zeros(4, bool)
                 rel[list(METRIC_TRACKS[k])] = True
@@ -133,7 +137,7 @@ def compare_metrics(clips: list[dict], refs: list[tuple]) -> dict:
                 real_masks[k].append(tuple(m & rel))
     cache: dict = {}
     out = {}
-    for k in METRIC_KEYS:
+    for k in keys:
         res = {"real": mean_or_none(real_vals[k]), "real_std": float(np.std(real_vals[k])) if real_vals[k] else None,
                "n_real": len(real_vals[k]), "gen": None, "gen_std": None, "n_gen": 0, "masks": {}}
         counts = Counter(real_masks[k])
@@ -143,7 +147,7 @@ def compare_metrics(clips: list[dict], refs: list[tuple]) -> dict:
             res["masks"][mask_label(m)] = c / total
             key = (m, id(clips))
             if key not in cache:
-                cache[key] = [all_metrics(cl["grid"], cl["spb"], np.array(m), cl["beat"]) for cl in clips]
+                cache[key] = [measure(cl["grid"], cl["spb"], np.array(m), cl["beat"]) for cl in clips]
             vals = [v[k] for v in cache[key] if v[k] is not None]
             if vals:
                 acc += c / total * float(np.mean(vals))
@@ -249,9 +253,17 @@ def get_classifier(path, data: RealData, train_if_missing: bool, steps: int = 12
 def _fmt(v, k) -> str:
     if v is None:
         return "–"
-    if k in ("scale_consistency", "groove_consistency", "chord_tone_ratio", "empty_beat_rate"):
+    if k in ("scale_consistency", "groove_consistency", "chord_tone_ratio", "empty_beat_rate", "wide_leap_share",
+             "bass_on_chord_change", "half_bar_change"):
         return f"{v:.3f}"
     return f"{v:.2f}"
+
+
+def _diag_cell(r: dict, k: str) -> str:
+    """A diagnostic: generated / real (relative difference), no verdict (diagnostics are not counted)."""
+    if r["gen"] is None or r["real"] is None or r["rel"] is None or r["rel"] == float("inf"):
+        return f"{_fmt(r['gen'], k)} / {_fmt(r['real'], k)}"
+    return f"{_fmt(r['gen'], k)} / {_fmt(r['real'], k)} ({r['rel']:+.0%})"
 
 
 def _cell(r: dict, k: str) -> str:
@@ -286,6 +298,7 @@ def evaluate(args) -> str:
         copy_index = CopyIndex(data, split=0)
 
     rows = []
+    diagnostics: dict[str, dict | None] = {}
     tot_ok = tot_cells = 0
     gen_correct = gen_expected = gen_n = 0.0
     pure_correct = pure_expected = pure_n = 0.0
@@ -295,10 +308,12 @@ def evaluate(args) -> str:
         mix = cl[0]["mix"]
         if not mix:
             rows.append((style, len(cl), None, None, None, None, "no learned style in the mix"))
+            diagnostics[style] = None
             continue
         bars_choices = [max(1, len(c["grid"]) // c["spb"]) for c in cl]
         refs = reference_crops(data, mix, args.n_ref, bars_choices, rng, ref_split)
         cmp = compare_metrics(cl, refs)
+        diagnostics[style] = compare_metrics(cl, refs, DIAGNOSTIC_KEYS, all_diagnostics)
         for k in METRIC_KEYS:
             if cmp[k]["ok"] is not None:
                 tot_cells += 1
@@ -374,6 +389,20 @@ def evaluate(args) -> str:
                  f"{longest} bars. Chance baseline, held-out real 8-bar crops: {base['melody_copies_any_offset']} "
                  f"melody / {base['hb_copies']} harmony+bass matches of {base['spans']} spans "
                  f"({base['clips_with_copy']} of {base['clips']} crops with a melody match).")
+    L.append("")
+    L.append("## Diagnostics (not counted)")
+    L.append("")
+    L.append("Measured on the same clips and reference crops, outside the target: melody leap = mean interval "
+             "between consecutive melody notes in semitones; leaps > fifth = share of those intervals wider than 7 "
+             "semitones; bass on chord change = share of chord changes with a bass note on the same step; chord "
+             "change at half bar = share of bars whose chord changes on beat 3 (4/4). Cells: generated / real "
+             "(relative difference).")
+    L.append("")
+    L.append("| style | " + " | ".join(lab for _, lab in DIAGNOSTICS) + " |")
+    L.append("|---|" + "|".join(["---"] * len(DIAGNOSTICS)) + "|")
+    for style, diag in diagnostics.items():
+        if diag is not None:
+            L.append(f"| {style} | " + " | ".join(_diag_cell(diag[k], k) for k in DIAGNOSTIC_KEYS) + " |")
     L.append("")
     L.append("## Metric definitions")
     L.append("")

@@ -23,6 +23,14 @@ Metrics (METRICS lists them in table order):
                        present track. [any]
   notes_per_bar        melody onsets per bar. [melody]
 notes_per_bar_by_track() gives the same count for every track (bass notes, chord changes, drum hits per bar).
+
+Diagnostics (DIAGNOSTICS; reported beside the metrics, not counted toward the evaluation's target):
+  melodic_leap         mean absolute interval, in semitones, between consecutive melody onsets. [melody]
+  wide_leap_share      share of those intervals wider than a perfect fifth (> 7 semitones). [melody]
+  bass_on_chord_change share of chord changes (a chord starting after another step's chord or rest, so not at the
+                       grid's first step) that have a bass onset on the same step. [bass & harmony]
+  half_bar_change      share of bars whose chord changes at the half bar (step 8 of 16; 6 of a 6/8 bar), of the bars
+                       with a chord sounding there; None for 3/4, whose half bar is no beat. [harmony]
 """
 
 from __future__ import annotations
@@ -65,6 +73,13 @@ METRICS = (
     ("notes_per_bar", "melody notes/bar"),
 )
 METRIC_KEYS = tuple(k for k, _ in METRICS)
+DIAGNOSTICS = (
+    ("melodic_leap", "melody leap (semitones)"),
+    ("wide_leap_share", "leaps > fifth"),
+    ("bass_on_chord_change", "bass on chord change"),
+    ("half_bar_change", "chord change at half bar"),
+)
+DIAGNOSTIC_KEYS = tuple(k for k, _ in DIAGNOSTICS)
 # Tracks whose presence a metric depends on (for like-with-like comparisons).
 METRIC_TRACKS = {
     "pitch_class_entropy": (MEL,),
@@ -73,6 +88,10 @@ METRIC_TRACKS = {
     "chord_tone_ratio": (MEL, HARM),
     "empty_beat_rate": (MEL, BASS, HARM, DRUMS),
     "notes_per_bar": (MEL,),
+    "melodic_leap": (MEL,),
+    "wide_leap_share": (MEL,),
+    "bass_on_chord_change": (BASS, HARM),
+    "half_bar_change": (HARM,),
 }
 
 
@@ -210,6 +229,61 @@ def all_metrics(grid, steps_per_bar: int = 16, tracks=None, beat_steps: int = 4)
         "chord_tone_ratio": chord_tone_ratio(g, steps_per_bar, m),
         "empty_beat_rate": empty_beat_rate(g, steps_per_bar, m, beat_steps),
         "notes_per_bar": notes_per_bar(g, steps_per_bar, m),
+    }
+
+
+def melodic_intervals(grid, tracks=None) -> np.ndarray | None:
+    """Absolute intervals (semitones) between consecutive melody onsets, rests between them included; None
+    without a melody."""
+    g, m = _grid(grid), track_mask(tracks)
+    if not m[MEL]:
+        return None
+    pitches = g[g[:, MEL] >= 2, MEL]
+    return np.abs(np.diff(pitches))
+
+
+def melodic_leap(grid, steps_per_bar: int = 16, tracks=None) -> float | None:
+    iv = melodic_intervals(grid, tracks)
+    return None if iv is None or len(iv) == 0 else float(iv.mean())
+
+
+def wide_leap_share(grid, steps_per_bar: int = 16, tracks=None) -> float | None:
+    iv = melodic_intervals(grid, tracks)
+    return None if iv is None or len(iv) == 0 else float(np.mean(iv > 7))
+
+
+def bass_on_chord_change(grid, steps_per_bar: int = 16, tracks=None) -> float | None:
+    g, m = _grid(grid), track_mask(tracks)
+    if not (m[BASS] and m[HARM]):
+        return None
+    on = onsets(g, m)
+    changes = on[1:, HARM]
+    if not changes.any():
+        return None
+    return float(on[1:, BASS][changes].mean())
+
+
+def half_bar_change(grid, steps_per_bar: int = 16, tracks=None, beat_steps: int = 4) -> float | None:
+    g, m = _grid(grid), track_mask(tracks)
+    half = steps_per_bar // 2
+    if not m[HARM] or half % beat_steps != 0:
+        return None
+    h = g[:, HARM]
+    at = np.arange(half, len(h), steps_per_bar)
+    at = at[h[at] > 0]
+    if len(at) == 0:
+        return None
+    return float((h[at] != h[at - 1]).mean())
+
+
+def all_diagnostics(grid, steps_per_bar: int = 16, tracks=None, beat_steps: int = 4) -> dict[str, float | None]:
+    """Every diagnostic of DIAGNOSTICS for one grid, keyed by DIAGNOSTIC_KEYS (same signature as all_metrics)."""
+    g, m = _grid(grid), track_mask(tracks)
+    return {
+        "melodic_leap": melodic_leap(g, steps_per_bar, m),
+        "wide_leap_share": wide_leap_share(g, steps_per_bar, m),
+        "bass_on_chord_change": bass_on_chord_change(g, steps_per_bar, m),
+        "half_bar_change": half_bar_change(g, steps_per_bar, m, beat_steps),
     }
 
 

@@ -119,6 +119,30 @@ def test_track_mask_restricts_metrics():
     assert M.scale_consistency(grid(16), 16) is None  # no onsets: undefined
 
 
+def test_diagnostics_leaps_bass_under_chord_changes_and_half_bar_changes():
+    g = grid(32)
+    for k, p in enumerate([60, 62, 64, 72, 71, 60, 62, 60]):  # steps 2, 2, 8, 1, 11, 2, 2
+        g[4 * k, 0] = mel(p)
+    assert M.melodic_leap(g, 16) == pytest.approx(28 / 7)
+    assert M.wide_leap_share(g, 16) == pytest.approx(2 / 7)
+    assert M.melodic_leap(g, 16, tracks=["bass"]) is None
+    # chords: C (bar 1), F from the half bar, F through bar 2 (no change at its half bar); no chord at step 0 of bar 3
+    h = grid(48)
+    h[:8, 2] = chord(0)
+    h[8:32, 2] = chord(5)
+    h[40:, 2] = chord(7)
+    h[0, 1] = bass(36)
+    h[8, 1] = bass(41)
+    h[9:40, 1] = 1  # F held across bar 2 and into bar 3's G chord at its half bar
+    assert M.bass_on_chord_change(h, 16) == pytest.approx(1 / 2)  # F has a bass note, G has none
+    # bar 1 changes at its half bar, bar 2 does not, bar 3 does (from no chord to G)
+    assert M.half_bar_change(h, 16) == pytest.approx(2 / 3)
+    assert M.half_bar_change(h, 12, beat_steps=4) is None  # 3/4: the half bar is no beat
+    d = M.all_diagnostics(h, 16)
+    assert set(d) == set(M.DIAGNOSTIC_KEYS)
+    assert d["melodic_leap"] is None
+
+
 # ---------------------------------------------------------------------------------------------------------
 # synthetic data set
 
