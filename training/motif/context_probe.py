@@ -11,9 +11,9 @@ data the model did not train on) and compares what the model expects with what t
                     (melody and bass in view). The model's mean probability that the chord of beat 2 goes on
                     (geometric mean over the span's cells, as the product's sampler draws a chord) against how
                     often it really does. A calibrated model gives the same number.
-  melody leap       real crops: every melody cell of one bar masked. Per real onset that follows another note,
-                    the leap from the note before that the model expects (its pitch distribution at the cell,
-                    onset tokens only) against the real leap, in semitones.
+  melody leap       real crops: the cell of one note masked (the first of bar 4 with a note before it), all else
+                    in view. The leap from the note before that the model expects (its pitch distribution at the
+                    cell, onset tokens only) against the real leap, in semitones.
 
   python -m motif.context_probe --model ../models/motif-v1.onnx [--styles pop,jazz,folk] [--crops 256]
 """
@@ -96,29 +96,31 @@ def chord_continues(den: OnnxDenoiser, styles: list, style: str, crops: list[np.
 
 def melody_leap(den: OnnxDenoiser, styles: list, style: str, crops: list[np.ndarray]) -> dict:
     sizes = np.array(den.sizes)
-    a, b = PROBE_BAR * SPB, PROBE_BAR * SPB + SPB
+    rows, steps, prev = [], [], []
     x = np.stack(crops).copy()
     x[:, :, 3] = sizes[3]
-    x[:, a:b, MEL] = sizes[MEL]
-    p = np.exp(_log_softmax(_run(den, x, _style_vector(den, styles, style, len(x)), MAJOR)[MEL].astype(np.float64)))
-    expected, real = [], []
-    pitches = np.arange(2, sizes[MEL]) - 2 + MEL_LO
     for i, g in enumerate(crops):
         mel = g[:, MEL]
-        for t in range(a, b):
-            if mel[t] < 2:
-                continue
-            before = [u for u in range(t - 1, -1, -1) if mel[u] >= 2]
-            if not before:
-                continue
-            prev = mel[before[0]] - 2 + MEL_LO
-            onset = p[i, t, 2:]
-            if onset.sum() <= 0:
-                continue
-            expected.append(float((np.abs(pitches - prev) * onset).sum() / onset.sum()))
-            real.append(abs(int(mel[t]) - 2 + MEL_LO - prev))
-    if not real:
+        notes = np.flatnonzero(mel >= 2)
+        pick = notes[(notes >= PROBE_BAR * SPB) & (notes > notes.min(initial=len(mel)))] if len(notes) else notes
+        if len(pick) == 0:
+            continue
+        t = int(pick[0])
+        rows.append(i)
+        steps.append(t)
+        prev.append(int(mel[notes[notes < t].max()]) - 2 + MEL_LO)
+        x[i, t, MEL] = sizes[MEL]
+    if not rows:
         return {"model": None, "real": None, "n": 0}
+    p = np.exp(_log_softmax(_run(den, x, _style_vector(den, styles, style, len(x)), MAJOR)[MEL].astype(np.float64)))
+    pitches = np.arange(2, sizes[MEL]) - 2 + MEL_LO
+    expected, real = [], []
+    for i, t, before in zip(rows, steps, prev):
+        onset = p[i, t, 2:]
+        if onset.sum() <= 0:
+            continue
+        expected.append(float((np.abs(pitches - before) * onset).sum() / onset.sum()))
+        real.append(abs(int(crops[i][t, MEL]) - 2 + MEL_LO - before))
     return {"model": float(np.mean(expected)), "real": float(np.mean(real)), "n": len(real)}
 
 

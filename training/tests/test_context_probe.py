@@ -85,11 +85,16 @@ def test_chord_continues_compares_the_models_odds_with_how_often_the_chord_goes_
 
 
 def test_melody_leap_weighs_pitches_by_the_models_onset_odds():
-    # G4 at step 40 (bar 3), then bar 4 (steps 48-63, masked): C5, E5, F5
-    crops = [crop(C, C, [(40, 67), (48, 72), (52, 76), (60, 77)])]
+    # G4 at step 40 (bar 3), then in bar 4: C5 (masked), E5, F5; a crop whose first note is in bar 4 (skipped, no
+    # note before it) and one with a note before it in bar 1: A4 at step 0, D5 at step 56 (masked)
+    crops = [crop(C, C, [(40, 67), (48, 72), (52, 76), (60, 77)]), crop(C, C, [(50, 60)]),
+             crop(C, C, [(0, 69), (56, 74)])]
     e4 = 2 + 64 - MEL_LO
-    got = melody_leap(Fake(lambda k, row, t: e4 if k == MEL else None), STYLES, "pop", crops)
-    # the model expects E4 for each of bar 4's notes; the notes before them are G4, C5 and E5
-    assert got["n"] == 3
-    assert got["model"] == pytest.approx((3 + 8 + 12) / 3, abs=1e-4)
-    assert got["real"] == pytest.approx((5 + 4 + 1) / 3)
+    fake = Fake(lambda k, row, t: e4 if k == MEL else None)
+    got = melody_leap(fake, STYLES, "pop", crops)
+    assert got["n"] == 2
+    assert got["model"] == pytest.approx((abs(64 - 67) + abs(64 - 69)) / 2, abs=1e-4)
+    assert got["real"] == pytest.approx((abs(72 - 67) + abs(74 - 69)) / 2)
+    shown = fake.seen[0]
+    assert shown[0, 48, MEL] == SIZES[MEL] and shown[0, 52, MEL] == 2 + 76 - MEL_LO, "one cell masked"
+    assert shown[2, 56, MEL] == SIZES[MEL] and (shown[1, :, MEL] < SIZES[MEL]).all()
