@@ -213,6 +213,7 @@ def write_metadata(
             "heads": cfg.n_heads,
             "ff": cfg.d_ff,
             "condMode": cfg.cond_mode,
+            "rotaryPositions": cfg.rope,
             "opset": OPSET,
             "inputs": input_names(model),
             "outputs": OUTPUT_NAMES,

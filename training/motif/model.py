@@ -13,7 +13,10 @@ Architecture
   * Steps are grouped into patches of `patch_steps` (4 = one beat). Each patch position gets the sum of one
     embedding per (sub-step, track, token) cell (equivalent to concatenating 16 cell embeddings and a linear
     projection, but a single Gather + ReduceSum in ONNX), plus one embedding per (sub-step, bar_pos).
-  * Learned positional embedding over the patch index (max_steps / patch_steps positions).
+  * Learned positional embedding over the patch index (max_steps / patch_steps positions), and, in models with
+    `rope`, rotary position embeddings in every attention layer (queries and keys rotated by their position, so
+    attention scores depend on how far apart two beats are). Without them the model read the chords around a
+    masked beat as a bag: with C on beats 2 and 4 and F everywhere else, it gave beat 3 C 0.28 and F 0.43.
   * Bars to the end (models with end_buckets > 0): one embedding per patch of its `to_end` value, so the model
     learns how pieces end (held final chords, a last drum hit) where it is told the clip ends.
   * Conditioning vector = Linear(style) + sum of the 5 condition embeddings; either added to every position
@@ -68,6 +71,10 @@ class ModelConfig:
     # Values of the `to_end` input (0 = the model has none, as the shipped one). 3: unknown, the last bar, any bar
     # before it; 5: unknown, the last bar, 1, 2, 3+ bars before it. An experiment, not shipped (models/MODEL_CARD.md).
     end_buckets: int = 0
+    # Rotary position embeddings in attention (queries and keys; the conditioning prefix is position 0). Checkpoints
+    # saved before they existed load with False.
+    rope: bool = True
+    rope_base: float = 10000.0
     styles: list[str] = field(default_factory=list)
 
     @classmethod
@@ -97,6 +104,8 @@ class ModelConfig:
     def from_dict(cls, d: dict) -> "ModelConfig":
         d = dict(d)
         d.setdefault("end_buckets", 0)
+        d.setdefault("rope", False)
+        d.setdefault("rope_base", 10000.0)
         d["track_sizes"] = tuple(d["track_sizes"])
         d["cond_sizes"] = tuple(d["cond_sizes"])
         return cls(**d)
@@ -117,11 +126,19 @@ class Block(nn.Module):
         self.fc1 = nn.Linear(d, d_ff)
         self.fc2 = nn.Linear(d_ff, d)
 
-    def forward(self, x: torch.Tensor, attn_bias: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self,
+        x: torch.Tensor,
+        attn_bias: torch.Tensor | None = None,
+        rotary: tuple[torch.Tensor, torch.Tensor] | None = None,
+    ) -> torch.Tensor:
         b, n, d = x.shape
         h = self.ln1(x)
         qkv = self.qkv(h).reshape(b, n, 3, self.n_heads, self.head_dim).permute(2, 0, 3, 1, 4)
         q, k, v = qkv[0], qkv[1], qkv[2]  # [B, H, N, hd]
+        if rotary is not None:
+            q = rotate(q, *rotary)
+            k = rotate(k, *rotary)
         if torch.jit.is_tracing() or torch.onnx.is_in_onnx_export():
             # Plain ops: exports to MatMul/Softmax that onnxruntime handles on every provider.
             att = torch.matmul(q, k.transpose(-1, -2)) * (1.0 / math.sqrt(self.head_dim))
@@ -134,6 +151,20 @@ class Block(nn.Module):
         x = x + self.proj(y)
         x = x + self.fc2(F.gelu(self.fc1(self.ln2(x))))
         return x
+
+
+def rotary_tables(positions: int, head_dim: int, base: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """cos and sin [positions, head_dim / 2] of the rotary angles position * base^(-2i / head_dim)."""
+    inv_freq = base ** (-torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim)
+    angles = torch.arange(positions, dtype=torch.float32)[:, None] * inv_freq[None, :]
+    return torch.cos(angles), torch.sin(angles)
+
+
+def rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """Rotary position embedding of x [..., N, hd]: each pair (x_i, x_{i + hd/2}) turned by its angle."""
+    half = x.shape[-1] // 2
+    x1, x2 = x[..., :half], x[..., half:]
+    return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)
 
 
 class MotifDenoiser(nn.Module):
@@ -174,6 +205,10 @@ class MotifDenoiser(nn.Module):
         elif cfg.cond_mode != "add":
             raise ValueError(f"unknown cond_mode {cfg.cond_mode}")
         self.blocks = nn.ModuleList([Block(d, cfg.n_heads, cfg.d_ff) for _ in range(cfg.n_layers)])
+        if cfg.rope:
+            cos, sin = rotary_tables(cfg.max_steps // ps + 1, d // cfg.n_heads, cfg.rope_base)
+            self.register_buffer("rope_cos", cos, persistent=False)
+            self.register_buffer("rope_sin", sin, persistent=False)
         self.ln_f = nn.LayerNorm(d)
         self.heads = nn.ModuleList([nn.Linear(d, ps * v) for v in cfg.track_sizes])
         self.reset_parameters()
@@ -252,8 +287,12 @@ class MotifDenoiser(nn.Module):
                 attn_bias = torch.cat([attn_bias.new_zeros(b, 1), attn_bias], dim=1)
         if attn_bias is not None:
             attn_bias = attn_bias[:, None, None, :]  # [B, 1, 1, N]
+        rotary = None
+        if cfg.rope:
+            n = x.shape[1]
+            rotary = (self.rope_cos[:n], self.rope_sin[:n])
         for blk in self.blocks:
-            x = blk(x, attn_bias)
+            x = blk(x, attn_bias, rotary)
         x = self.ln_f(x)
         if cfg.cond_mode == "prefix":
             x = x[:, 1:]

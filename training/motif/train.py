@@ -276,6 +276,8 @@ def main(argv=None) -> int:
     ap.add_argument("--heads", type=int)
     ap.add_argument("--ff", type=int)
     ap.add_argument("--cond-mode", choices=["add", "prefix"], default="prefix")
+    ap.add_argument("--rope", action=argparse.BooleanOptionalAction, default=True,
+                    help="rotary position embeddings in attention (model.py); --no-rope trains the earlier model")
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--warmup", type=int, default=100)
@@ -303,6 +305,7 @@ def main(argv=None) -> int:
         if getattr(args, a) is not None:
             overrides[k] = getattr(args, a)
     overrides["cond_mode"] = args.cond_mode
+    overrides["rope"] = args.rope
     if args.end_buckets == 1 or args.end_buckets < 0:
         ap.error("--end-buckets must be 0 or at least 2")
     overrides["end_buckets"] = args.end_buckets

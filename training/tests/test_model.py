@@ -11,7 +11,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from motif.export import TINY_END_BUCKETS, OUTPUT_NAMES, input_names, export_onnx, ort_session, random_inputs, verify  # noqa: E402
-from motif.model import DEFAULT_END_BUCKETS, ModelConfig, MotifDenoiser, load_vocabulary  # noqa: E402
+from motif.model import DEFAULT_END_BUCKETS, ModelConfig, MotifDenoiser, load_vocabulary, rotary_tables, rotate  # noqa: E402
 from motif.train import PRESETS  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
@@ -41,6 +41,7 @@ def test_config_follows_vocabulary():
     assert cfg.max_steps == VOCAB["maxSteps"] and cfg.patch_steps == VOCAB["patchSteps"]
     assert list(cfg.cond_sizes) == [len(VOCAB["conditions"][c]) for c in VOCAB["conditions"]["order"]]
     assert cfg.end_buckets == DEFAULT_END_BUCKETS == 0, "the shipped model has no to_end input"
+    assert cfg.rope, "new models read positions through rotary embeddings"
 
 
 @pytest.mark.parametrize("cond_mode", ["add", "prefix"])
@@ -81,6 +82,39 @@ def test_models_without_the_input_still_load_and_export(tmp_path):
     export_onnx(m, path)
     assert [i.name for i in ort_session(path).get_inputs()] == input_names(m) == ["tokens", "bar_pos", "style", "cond"]
     assert verify(m, path) < 1e-3
+
+
+def test_rotary_attention_scores_depend_on_the_distance_between_positions_only():
+    cos, sin = rotary_tables(40, 8, 10000.0)
+    g = torch.Generator().manual_seed(0)
+    q, k = torch.randn(8, generator=g), torch.randn(8, generator=g)
+
+    def score(i: int, j: int) -> float:
+        return float(rotate(q, cos[i], sin[i]) @ rotate(k, cos[j], sin[j]))
+
+    assert score(3, 5) == pytest.approx(score(20, 22), abs=1e-5)
+    assert score(7, 4) == pytest.approx(score(37, 34), abs=1e-5)
+    assert score(3, 5) != pytest.approx(score(3, 6), abs=1e-3)
+    assert torch.allclose(rotate(q, cos[0], sin[0]), q), "position 0 (the conditioning prefix) is not turned"
+
+
+@pytest.mark.parametrize("cond_mode", ["add", "prefix"])
+def test_rotary_models_pad_export_and_match_torch(tmp_path, cond_mode):
+    torch.manual_seed(0)
+    m = MotifDenoiser(ModelConfig.from_vocabulary(**PRESETS["tiny"], cond_mode=cond_mode, rope=True))
+    m.eval()
+    x = {k: torch.from_numpy(v) for k, v in random_inputs(m, 2, 64).items()}
+    kp = torch.zeros(2, 16, dtype=torch.bool)
+    kp[0, 8:] = True
+    with torch.no_grad():
+        padded = m(x["tokens"], x["bar_pos"], x["style"], x["cond"], key_padding=kp)
+        alone = m(x["tokens"][:1, :32], x["bar_pos"][:1, :32], x["style"][:1], x["cond"][:1])
+    for p, a in zip(padded, alone):
+        assert torch.allclose(p[0, :32], a[0], atol=1e-5)
+    path = tmp_path / "rope.onnx"
+    export_onnx(m, path)
+    assert verify(m, path) < 1e-3  # lengths 32 to 256: the rotary tables are cut to the length
+    assert not ModelConfig.from_dict({k: v for k, v in m.cfg.to_dict().items() if k != "rope"}).rope
 
 
 def test_reference_sampler_tells_the_model_where_the_clip_ends(exported):
