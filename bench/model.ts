@@ -7,7 +7,7 @@
  * and for 8 in one batch: the worker's overhead per diffusion step, and the longest event-loop stall of this
  * thread while generating (in process it holds a whole session.run; with the worker only the sampling).
  *
- *   node bench/model.ts [device=cpu] [intraOpThreads=2]
+ *   node bench/model.ts [device=cpu] [intraOpThreads=2] [model.onnx]   (a model path compares another model)
  */
 import { existsSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -33,7 +33,7 @@ const COMPARE_REPEATS = { single: 20, batch: 8 } as const;
 
 const fullModel = fileURLToPath(new URL('../models/motif-v1.onnx', import.meta.url));
 const tinyModel = fileURLToPath(new URL('../test/fixtures/tiny-model.onnx', import.meta.url));
-const modelPath = existsSync(fullModel) ? fullModel : tinyModel;
+const modelPath = process.argv[4] ?? (existsSync(fullModel) ? fullModel : tinyModel);
 const deviceArg = process.argv[2] ?? 'cpu';
 const device: Device = DEVICES.find((d) => d === deviceArg) ?? 'cpu';
 const threads = Number(process.argv[3] ?? 2);
@@ -65,7 +65,7 @@ const ms = (value: number): string => value.toFixed(1).padStart(9);
 
 try {
   console.log(
-    `model: ${modelPath === fullModel ? 'models/motif-v1.onnx' : 'test/fixtures/tiny-model.onnx (no models/motif-v1.onnx)'}` +
+    `model: ${modelPath === fullModel ? 'models/motif-v1.onnx' : modelPath === tinyModel ? 'test/fixtures/tiny-model.onnx (no models/motif-v1.onnx)' : modelPath}` +
       ` (${session.metadata.parameters.toLocaleString('en')} parameters), provider ${session.provider}, ${threads} intra-op threads,` +
       ' session in its worker thread',
   );

@@ -122,9 +122,10 @@ const jazz: StyleRecipe = {
   tempo: { min: 70, max: 220, default: 132 },
   swing: { amount: 0.6, grid: '8th' },
   meter: FOUR_FOUR,
-  // No density: the model's own is the data's (5.1 melody notes a bar against 6.1; npm run eval). The density
-  // condition only reaches the lead sheet, never the drums (src/inference/generate.ts, two views).
-  conditioning: { styles: { jazz: 1 } },
+  // 'sparse': unspecified, the model's jazz lead plays 7.2-7.5 notes a bar against 5.9 in the data (WJazzD solos),
+  // 'medium' 6.8-7.0, 'sparse' 5.4-5.5 over three seed sets (npm run eval). The density condition only reaches the
+  // lead sheet, never the drums (src/inference/generate.ts, two views).
+  conditioning: { styles: { jazz: 1 }, density: 'sparse' },
   instruments: { melody: gm(66), harmony: gm(0), bass: gm(32), drums: drumKit(32) },
   mix: {
     melody: mix(100, 70, 45, 0),
@@ -193,7 +194,8 @@ const blues: StyleRecipe = {
   tempo: { min: 60, max: 140, default: 88 },
   swing: { amount: 0.66, grid: '8th' },
   meter: FOUR_FOUR,
-  conditioning: { styles: { jazz: 0.5, rock: 0.5 } },
+  // 'sparse', as jazz: 5.3-5.7 lead notes a bar over three seed sets (the data 5.8); unspecified 8.0, 'medium' 7.5-7.6.
+  conditioning: { styles: { jazz: 0.5, rock: 0.5 }, density: 'sparse' },
   instruments: { melody: gm(29), harmony: gm(16), bass: gm(33), drums: drumKit(8) },
   mix: {
     melody: mix(98, 76, 45, 10),
@@ -264,9 +266,9 @@ const rock: StyleRecipe = {
   tempo: { min: 96, max: 170, default: 124 },
   swing: STRAIGHT,
   meter: FOUR_FOUR,
-  // 'dense': rock has no melody data, and half a rock style leaves the lead near silent (1.9 notes a bar against
-  // 4.3 in pop and rock's reference data); dense gives 4.7-4.9 over three seed sets (npm run eval).
-  conditioning: { styles: { rock: 0.5, pop: 0.5 }, density: 'dense' },
+  // 'medium': rock has no melody data, so the lead comes from the pop half; 'medium' gives 4.1-4.5 notes a bar over
+  // three seed sets (pop and rock's reference data 4.3), 'dense' 5.2-5.3, 'sparse' 2.9-3.0 (npm run eval).
+  conditioning: { styles: { rock: 0.5, pop: 0.5 }, density: 'medium' },
   instruments: { melody: gm(29), harmony: gm(30), bass: gm(34), drums: drumKit(8) },
   mix: {
     melody: mix(96, 80, 35, 0),
@@ -747,7 +749,8 @@ const latin: StyleRecipe = {
   tempo: { min: 110, max: 150, default: 128 },
   swing: STRAIGHT,
   meter: FOUR_FOUR,
-  conditioning: { styles: { latin: 0.7, jazz: 0.3 } },
+  // 'medium': 6.4-7.2 lead notes a bar over three seed sets (the data 5.8); unspecified 7.7-8.0, 'sparse' 3.5.
+  conditioning: { styles: { latin: 0.7, jazz: 0.3 }, density: 'medium' },
   instruments: { melody: gm(73), harmony: gm(24), bass: gm(32), drums: drumKit(32) },
   mix: { melody: mix(96, 76, 50, 0), harmony: mix(90, 48, 40, 0), bass: mix(96, 64, 20, 0), drums: mix(80, 64, 35, 0) },
   velocity: { melody: vel(56, 100), harmony: vel(46, 84), bass: vel(60, 94), drums: vel(28, 96) },
@@ -1047,9 +1050,8 @@ const game: StyleRecipe = {
   tempo: { min: 100, max: 180, default: 140 },
   swing: STRAIGHT,
   meter: FOUR_FOUR,
-  // 'medium': 6.4-6.6 lead notes a bar over three seed sets (the data 5.6); unspecified, 6.5-6.7 and 'sparse' 4.4
-  // once top-p stopped trimming onsets (src/inference/sampler.ts, topP).
-  conditioning: { styles: { game: 1 }, density: 'medium' },
+  // No density: 5.3-5.5 lead notes a bar over three seed sets (the data 5.6); 'medium' 4.8.
+  conditioning: { styles: { game: 1 } },
   instruments: { melody: gm(80), harmony: gm(80), bass: gm(38), drums: drumKit(24) },
   mix: { melody: mix(90, 70, 12, 0), harmony: mix(66, 54, 10, 0), bass: mix(96, 64, 5, 0), drums: mix(86, 64, 8, 0) },
   velocity: { melody: vel(92, 104), harmony: vel(78, 92), bass: vel(90, 104), drums: vel(70, 112) },

@@ -98,3 +98,12 @@ def test_melody_leap_weighs_pitches_by_the_models_onset_odds():
     shown = fake.seen[0]
     assert shown[0, 48, MEL] == SIZES[MEL] and shown[0, 52, MEL] == 2 + 76 - MEL_LO, "one cell masked"
     assert shown[2, 56, MEL] == SIZES[MEL] and (shown[1, :, MEL] < SIZES[MEL]).all()
+
+
+def test_the_shipped_model_reads_the_beats_around_a_masked_one():
+    from motif.sampling import OnnxDenoiser
+
+    den = OnnxDenoiser(Path(__file__).resolve().parents[2] / "models" / "motif-v1.onnx")
+    for style in ("pop", "jazz", "folk"):
+        got = neighbour_chord(den, list(den.meta["styles"]), style)
+        assert got["p_neighbour"] > 0.9 and got["p_elsewhere"] < 0.05, (style, got)
