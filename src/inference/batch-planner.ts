@@ -4,7 +4,14 @@
  * the batch size. A job further back does not jump the queue to fill a batch.
  */
 import { batchKey } from './clip-job.ts';
-import { contextStepsFor, planWindows, samplingParams, type GenerateRequest } from './generate.ts';
+import {
+  DEFAULT_LEAD_IN_BARS,
+  contextStepsFor,
+  leadInSteps,
+  planWindows,
+  samplingParams,
+  type GenerateRequest,
+} from './generate.ts';
 import type { JobQueue, JobRecord } from './job-queue.ts';
 import type { PreparedJob } from './job-request.ts';
 import type { ModelMetadata } from './model-metadata.ts';
@@ -71,9 +78,10 @@ export function createBatchPlanner(options: BatchPlannerOptions): BatchPlanner {
   };
 }
 
-/** Model calls generateBatch makes for a request: diffusion steps per window × windows. */
+/** Model calls generateBatch makes for a request: diffusion steps per window × windows (lead-in included). */
 export function diffusionSteps(request: GenerateRequest, metadata: ModelMetadata): number {
   const context = contextStepsFor(request.stepsPerBar, 4, metadata);
-  const windows = planWindows(request.steps, metadata.maxSteps, context).length;
+  const lead = leadInSteps(request.stepsPerBar, metadata.patchSteps, DEFAULT_LEAD_IN_BARS);
+  const windows = planWindows(request.steps + lead, metadata.maxSteps, context).length;
   return windows * samplingParams(request.sampling).steps;
 }

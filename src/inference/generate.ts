@@ -15,6 +15,9 @@ import vocabulary from '../music/vocabulary.json' with { type: 'json' };
 import { createRandom, type Random } from '../music/random.ts';
 import { harmonySpanSteps } from './harmonic-rhythm.ts';
 import {
+  FIRST_PITCH,
+  HOLD,
+  REST,
   TRACK_COUNT,
   TRACK_INDEX,
   TRACK_SIZES,
@@ -106,6 +109,13 @@ export interface GenerateOptions {
   readonly signal?: AbortSignal;
   /** Bars of context a window keeps from what exists when a clip is longer than the model's window (default 4). */
   readonly contextBars?: number;
+  /**
+   * Bars generated before the clip and dropped (DEFAULT_LEAD_IN_BARS, 1, when absent; 0 = none): the clip is bar 2
+   * onwards of what the model writes. The model sees where its input begins and starts there the way pieces in the data start: 72% of the
+   * chorales open with three silent beats and a pickup, and most classical clips began with two seconds of silence.
+   * After a lead-in bar a clip starts on a downbeat, in the middle of the music, as a crop of a real piece does.
+   */
+  readonly leadInBars?: number;
 }
 
 /**
@@ -329,8 +339,11 @@ export async function generateBatch(
   }
 
   const started = performance.now();
-  const states = requests.map((request) => createState(request));
-  const { steps, stepsPerBar } = first;
+  const { steps: clipSteps, stepsPerBar } = first;
+  const lead = leadInSteps(stepsPerBar, metadata.patchSteps, options.leadInBars ?? DEFAULT_LEAD_IN_BARS);
+  const states = requests.map((request) => createState(request, lead));
+  // The lead-in is whole bars, so every step keeps its place in the bar.
+  const steps = clipSteps + lead;
   const barOffset = first.barOffset ?? 0;
   const context = contextStepsFor(stepsPerBar, options.contextBars ?? 4, metadata);
   const windows = planWindows(steps, metadata.maxSteps, context);
@@ -369,7 +382,7 @@ export async function generateBatch(
         barStart: window.start + barOffset,
         stepsPerBar,
         styleCount: metadata.styles.length,
-        toEnd: (state) => barsToEnd(state.request, window, metadata.endBuckets),
+        toEnd: (state) => barsToEnd({ ...state.request, steps }, window, metadata.endBuckets),
       });
       maxBatchRows = Math.max(maxBatchRows, batch.batchSize);
 
@@ -430,7 +443,7 @@ export async function generateBatch(
     stepMs,
   };
   return states.map((state) => {
-    const grid: Grid = { steps, cells: state.cells };
+    const grid: Grid = { steps: clipSteps, cells: dropLeadIn(state.cells, lead) };
     const repairedHolds = repairHolds(grid, state.request.fixed);
     const valid = validateGrid(grid);
     if (!valid.ok) throw new Error(`generation left an invalid grid: ${valid.error.message}`);
@@ -438,11 +451,54 @@ export async function generateBatch(
   });
 }
 
-function createState(request: GenerateRequest): RequestState {
+/** Bars generated before a clip and dropped, unless GenerateOptions.leadInBars says otherwise. */
+export const DEFAULT_LEAD_IN_BARS = 1;
+
+/** Steps of `bars` lead-in bars, rounded up to whole bars that are whole patches (0 for 0 bars). */
+export function leadInSteps(stepsPerBar: number, patchSteps: number, bars: number): number {
+  if (!(bars > 0)) return 0;
+  let steps = Math.ceil(bars) * stepsPerBar;
+  while (steps % patchSteps !== 0) steps += stepsPerBar;
+  return steps;
+}
+
+/**
+ * The clip after `lead` lead-in steps. A melody or bass note that starts in the lead-in and is held into the clip
+ * sounds again on the clip's first step (a clip may not start with a hold).
+ */
+export function dropLeadIn(cells: Int16Array, lead: number): Int16Array {
+  const out = cells.slice(lead * TRACK_COUNT);
+  if (lead === 0) return out;
+  for (const k of [TRACK_INDEX.melody, TRACK_INDEX.bass]) {
+    if (out[k] !== HOLD) continue;
+    let token = REST;
+    for (let t = lead - 1; t >= 0; t--) {
+      const cell = cells[t * TRACK_COUNT + k] ?? REST;
+      if (cell === HOLD) continue;
+      if (cell >= FIRST_PITCH) token = cell;
+      break;
+    }
+    out[k] = token;
+  }
+  return out;
+}
+
+function createState(request: GenerateRequest, lead: number): RequestState {
   const params = samplingParams(request.sampling);
-  const cells = new Int16Array(request.steps * TRACK_COUNT);
+  const cells = new Int16Array((lead + request.steps) * TRACK_COUNT);
+  const offset = lead * TRACK_COUNT;
+  // A track the request keeps whole (the others, when one is regenerated) is silent in the lead-in rather than
+  // generated there: its view then need not run (token 0 is a rest, no chord, no drum hit).
+  const generated = TRACK_SIZES.map((_, k) => {
+    if (!request.fixed) return true;
+    for (let j = k; j < request.fixed.length; j += TRACK_COUNT) if (request.fixed[j] !== 1) return true;
+    return false;
+  });
   for (let i = 0; i < cells.length; i++) {
-    cells[i] = request.fixed?.[i] === 1 ? (request.initial?.cells[i] ?? 0) : maskId(i % TRACK_COUNT);
+    const j = i - offset;
+    const k = i % TRACK_COUNT;
+    if (j < 0) cells[i] = generated[k] === true ? maskId(k) : 0;
+    else cells[i] = request.fixed?.[j] === 1 ? (request.initial?.cells[j] ?? 0) : maskId(k);
   }
   const total = request.styleWeights.reduce((sum, w) => sum + w, 0);
   const style = Float32Array.from(request.styleWeights, (w) => (total > 0 ? w / total : 0));

@@ -9,8 +9,10 @@ import {
   UNSPECIFIED_CONDITIONS,
   barsToEnd,
   conditionIndex,
+  dropLeadIn,
   generate,
   generateBatch,
+  leadInSteps,
   planWindows,
   tempoCondition,
   type DenoiserSession,
@@ -172,9 +174,10 @@ describe('generate with the tiny model', () => {
       },
     };
     await generate(watching, request({ seed: 5 }));
-    // 64 steps = 4 bars of 16: three bars before the last (2), then the last bar (1), the same on all 4 rows
+    // A bar of lead-in and 64 steps = 4 bars of 16: four bars before the last (2), then the last bar (1), the same
+    // on all 4 rows
     const perStep = (bar: number): bigint[] => Array.from({ length: 16 }, () => BigInt(bar));
-    const row = [...perStep(2), ...perStep(2), ...perStep(2), ...perStep(1)];
+    const row = [...perStep(2), ...perStep(2), ...perStep(2), ...perStep(2), ...perStep(1)];
     assert.deepEqual(seen[0], [...row, ...row, ...row, ...row]);
     seen.length = 0;
     await generate(watching, request({ seed: 5, ends: false }));
@@ -184,6 +187,45 @@ describe('generate with the tiny model', () => {
     const told = await session.run(first);
     const unknown = await session.run({ ...first, toEnd: new BigInt64Array(first.toEnd.length) });
     assert.ok(told.tracks.some((track, k) => track.some((v, i) => v !== unknown.tracks[k]?.[i])));
+  });
+
+  test('GIVEN a clip THEN the model also writes a bar of lead-in before it, which the clip does not keep', async () => {
+    const lengths: number[] = [];
+    const watching: DenoiserSession = {
+      metadata: session.metadata,
+      run: async (batch) => {
+        lengths.push(batch.steps);
+        return session.run(batch);
+      },
+    };
+    const led = await generate(watching, request({ seed: 8 }));
+    assert.equal(led.grid.steps, 64);
+    assert.equal(led.grid.cells.length, 64 * TRACK_COUNT);
+    assert.ok(validateGrid(led.grid).ok);
+    assert.deepEqual(new Set(lengths), new Set([80]));
+    lengths.length = 0;
+    const bare = await generate(watching, request({ seed: 8 }), { leadInBars: 0 });
+    assert.equal(bare.grid.steps, 64);
+    assert.deepEqual(new Set(lengths), new Set([64]));
+    assert.deepEqual(bytes((await generate(session, request({ seed: 8 }))).grid), bytes(led.grid), 'deterministic');
+  });
+
+  test('GIVEN a note held from the lead-in into the clip THEN it sounds again on the first step', () => {
+    // 2 lead-in steps and 2 clip steps; melody G held across, bass a rest then a hold (repaired later), chords
+    const cells = Int16Array.from(
+      [
+        [9, 5, 12, 0],
+        [HOLD, REST, 12, 0],
+        [HOLD, HOLD, 12, 3],
+        [HOLD, 7, 12, 0],
+      ].flat(),
+    );
+    const clip = dropLeadIn(cells, 2);
+    assert.deepEqual(Array.from(clip), [9, REST, 12, 3, HOLD, 7, 12, 0]);
+    assert.deepEqual(Array.from(dropLeadIn(cells, 0)), Array.from(cells));
+    assert.equal(leadInSteps(16, 4, 1), 16);
+    assert.equal(leadInSteps(12, 8, 1), 24, 'whole bars that are whole patches');
+    assert.equal(leadInSteps(16, 4, 0), 0);
   });
 
   test('GIVEN regenerate drums (or melody) THEN only the view that has the track runs', async () => {

@@ -307,18 +307,19 @@ describe('inference service', () => {
     await h.settled(3);
 
     assert.equal(h.finished.length, 3);
+    // The model runs each clip with its bar of lead-in (generate.ts): 4 s = 32 steps + 16, 8 s = 64 + 16.
     const byLength = new Map<number, number[]>();
     for (const run of watched.runs) byLength.set(run.steps, [...(byLength.get(run.steps) ?? []), run.rows]);
     assert.deepEqual(
       [...byLength.keys()].sort((a, b) => a - b),
-      [32, 64],
+      [48, 80],
     );
-    assert.deepEqual(byLength.get(32), [8, 8, 8, 8], 'the two 4 s jobs together');
-    assert.deepEqual(byLength.get(64), [4, 4, 4, 4], 'the 8 s job alone');
+    assert.deepEqual(byLength.get(48), [8, 8, 8, 8], 'the two 4 s jobs together');
+    assert.deepEqual(byLength.get(80), [4, 4, 4, 4], 'the 8 s job alone');
     // The first in fair order (ada, 4 s) decides the first batch; the 8 s job waits for the next.
     assert.deepEqual(
       watched.runs.map((r) => r.steps),
-      [32, 32, 32, 32, 64, 64, 64, 64],
+      [48, 48, 48, 48, 80, 80, 80, 80],
     );
   });
 
@@ -332,10 +333,11 @@ describe('inference service', () => {
     h.service.start();
     await h.settled(4);
 
+    // Steps the model runs: the clip's and a bar of lead-in (generate.ts).
     const batches = watched.runs
       .filter((_, i) => i % SAMPLING.steps === 0)
       .map((r) => `${r.steps}x${r.rows / ROWS_PER_REQUEST}`);
-    assert.deepEqual(batches, ['32x1', '64x2', '32x1'], "dan's 4 s job waits its turn instead of joining ada's");
+    assert.deepEqual(batches, ['48x1', '80x2', '48x1'], "dan's 4 s job waits its turn instead of joining ada's");
   });
 
   test('GIVEN one job THEN progress goes queued → composing step by step → rendering → finished', async () => {
