@@ -4,12 +4,13 @@
  * `python -m motif.evaluate`.
  *
  *   node bench/generate-eval-set.ts [--per-style 50] [--out .cache/eval/generated.jsonl] [--model models/motif-v1.onnx]
- *     [--guidance G] [--rhythm-guidance-scale S] [--noise N] [--temperature T] [--top-p P] [--pitch-top-p P] (default: the sampler's
+ *     [--diffusion-steps N] [--guidance G] [--rhythm-guidance-scale S] [--noise N] [--temperature T] [--top-p P] [--pitch-top-p P] (default: the sampler's
  *     defaults, as compose uses)
  *     [--styles jazz,lofi] (default: every style)
  *     [--density sparse|medium|dense|none] (default: each recipe's own; none: unspecified)
  *     [--seed-offset N] (added to every clip's seed: another sample of the same set)
  *     [--open-end] (the model is not told that the clip ends at its last bar, as for a radio segment)
+ *     [--lead-in-bars N] (bars generated before each clip and dropped; default: generate's own)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -38,6 +39,8 @@ const { values } = parseArgs({
     density: { type: 'string' },
     'seed-offset': { type: 'string', default: '0' },
     'open-end': { type: 'boolean', default: false },
+    'lead-in-bars': { type: 'string' },
+    'diffusion-steps': { type: 'string' },
   },
 });
 const densities = ['sparse', 'medium', 'dense', 'none'] as const;
@@ -52,6 +55,7 @@ const sampling: Partial<SamplingParams> = {
     ? {}
     : { rhythmGuidanceScale: Number(values['rhythm-guidance-scale']) }),
   ...(values.noise === undefined ? {} : { noise: Number(values.noise) }),
+  ...(values['diffusion-steps'] === undefined ? {} : { steps: Number(values['diffusion-steps']) }),
   ...(values.temperature === undefined ? {} : { temperature: Number(values.temperature) }),
   ...(values['top-p'] === undefined ? {} : { topP: Number(values['top-p']) }),
   ...(values['pitch-top-p'] === undefined ? {} : { pitchTopP: Number(values['pitch-top-p']) }),
@@ -61,6 +65,10 @@ const seedOffset = Number(values['seed-offset']);
 if (!Number.isSafeInteger(seedOffset) || seedOffset < 0) throw new Error('--seed-offset must be a whole number >= 0');
 const bars = Number(values.bars);
 const batchSize = Number(values.batch);
+const leadInBars = values['lead-in-bars'] === undefined ? undefined : Number(values['lead-in-bars']);
+if (leadInBars !== undefined && !(Number.isInteger(leadInBars) && leadInBars >= 0)) {
+  throw new Error('--lead-in-bars must be a whole number >= 0');
+}
 const session = await createModelSession(resolve(values.model), { device: 'cpu', intraOpNumThreads: 2 });
 const lines: string[] = [];
 const started = performance.now();
@@ -96,7 +104,7 @@ for (const name of styleNames) {
   }
   for (let i = 0; i < requests.length; i += batchSize) {
     const chunk = requests.slice(i, i + batchSize);
-    const results = await generateBatch(session, chunk);
+    const results = await generateBatch(session, chunk, leadInBars === undefined ? {} : { leadInBars });
     results.forEach((result, j) => {
       const request = chunk[j];
       if (request === undefined) return;

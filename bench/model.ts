@@ -1,6 +1,7 @@
 /**
- * Model stage benchmark: a 30 s clip at 120 BPM (T = 240 steps), 12 diffusion steps with guidance, on
- * models/motif-v1.onnx when present, else the tiny test fixture. Median and p95 over 20 runs after warm-up,
+ * Model stage benchmark: a 30 s clip at 120 BPM (T = 240 steps, and a bar of lead-in), 12 diffusion steps with
+ * guidance, on models/motif-v1.onnx when present, else the tiny test fixture. Median and p95 over 20 runs after
+ * warm-up, alternated with the same clip without the lead-in bar (the baseline of its cost),
  * then 8 requests in one batch against the same 8 one after another, in the same run, for 30 s clips and for the
  * 10 s clips (T = 80) of bench/inference's burst: the batching gain is (8 x batch 1 time) / (batch 8 time).
  * Last, the session in its worker thread (the default) against one on this thread, alternated, for one 30 s clip
@@ -77,16 +78,23 @@ try {
   const total: number[] = [];
   const model: number[] = [];
   const sampling: number[] = [];
+  const bare: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     const { timing } = await generate(session, request(i));
     total.push(timing.totalMs);
     model.push(timing.modelMs);
     sampling.push(timing.samplingMs);
+    // Baseline, alternated with the runs above: the same clip without its bar of lead-in (generate.ts).
+    bare.push((await generate(session, request(i), { leadInBars: 0 })).timing.totalMs);
   }
   console.log(`single request, ${RUNS} runs      median       p95   (ms)`);
   console.log(`  total (model stage)  ${ms(quantile(total, 0.5))} ${ms(quantile(total, 0.95))}`);
   console.log(`  of which session.run ${ms(quantile(model, 0.5))} ${ms(quantile(model, 0.95))}`);
-  console.log(`  of which sampling    ${ms(quantile(sampling, 0.5))} ${ms(quantile(sampling, 0.95))}\n`);
+  console.log(`  of which sampling    ${ms(quantile(sampling, 0.5))} ${ms(quantile(sampling, 0.95))}`);
+  console.log(
+    `  without the lead-in  ${ms(quantile(bare, 0.5))} ${ms(quantile(bare, 0.95))}` +
+      `   (the lead-in bar costs ${(quantile(total, 0.5) / quantile(bare, 0.5)).toFixed(2)}x)\n`,
+  );
 
   const gains: string[] = [];
   for (const steps of [240, 80]) {
