@@ -308,6 +308,8 @@ interface RequestState {
   readonly style: Float32Array;
   readonly cond: BigInt64Array;
   readonly guided: boolean;
+  /** Per step, 1 where a bass hold waits for its chord (denoiseStep keeps it). */
+  readonly waitingHolds: Uint8Array;
 }
 
 /**
@@ -425,6 +427,7 @@ export async function generateBatch(
             clipStart: window.start === 0,
             harmonySpan: chordSpans[index],
             spanOrigin: window.start + barOffset,
+            waitingHolds: state.waitingHolds.subarray(window.start, window.end),
           });
       }
       const done = performance.now();
@@ -514,6 +517,7 @@ function createState(request: GenerateRequest, lead: number): RequestState {
     style,
     cond,
     guided: conditioned && params.guidance !== 1,
+    waitingHolds: new Uint8Array(lead + request.steps),
   };
 }
 

@@ -575,6 +575,11 @@ export interface DenoiseStepInput {
   readonly harmonySpan?: number | undefined;
   /** Where step 0 of the window lies on the span grid (its step counted from a bar line); default 0. */
   readonly spanOrigin?: number | undefined;
+  /**
+   * Per step of the window, 1 where a bass hold was drawn and waits for its chord (kept by the caller from step to
+   * step, all 0 at first). Without it a waiting hold is drawn again at every step.
+   */
+  readonly waitingHolds?: Uint8Array | undefined;
 }
 
 /**
@@ -598,6 +603,7 @@ export function denoiseStep(input: DenoiseStepInput): number {
     k === TRACK_INDEX.melody ? melody : k === TRACK_INDEX.bass ? bass : k === TRACK_INDEX.drums ? rhythm : params;
   const nucleusFrom = (k: number) => (k === TRACK_INDEX.melody || k === TRACK_INDEX.bass ? FIRST_PITCH : 0);
   const origin = input.spanOrigin ?? 0;
+  const waiting = input.waitingHolds;
   let count = 0;
   for (let t = 0; t < steps; t++) {
     for (let k = 0; k < TRACK_COUNT; k++) {
@@ -607,7 +613,8 @@ export function denoiseStep(input: DenoiseStepInput): number {
       if (k === TRACK_INDEX.harmony && span > 1) continue; // drawn per span below
       const condTrack = cond[k] ?? [];
       const uncondTrack = uncond?.[k] ?? null;
-      const token = drawCell(
+      const holdBarred = holdForbidden(cells, t, k, clipStart);
+      let token = drawCell(
         condTrack,
         t * size,
         uncondTrack,
@@ -616,14 +623,22 @@ export function denoiseStep(input: DenoiseStepInput): number {
         paramsOf(k),
         random,
         scratch,
-        holdForbidden(cells, t, k, clipStart) ? HOLD : -1,
+        holdBarred ? HOLD : -1,
         restForbidden(cells, t, k, steps) ? REST : -1,
         nucleusFrom(k),
       );
+      let awaiting = 0;
+      if (k === TRACK_INDEX.bass) {
+        // A hold drawn before its chord is known stays the draw while it waits (drawn again at every step, the cell
+        // would come out a new note whenever one draw did: pop's bass played 4.4 notes a bar against 3.7). Once the
+        // model has seen the chord, its draw stands.
+        const unknown = bassAwaitsChords(cells, t, span, origin);
+        if (waiting?.[t] === 1 && unknown && !holdBarred) token = HOLD;
+        awaiting = token === HOLD && unknown ? AWAITING : 0;
+        if (waiting) waiting[t] = awaiting > 0 ? 1 : 0;
+      }
       candidates[count] = i;
       tokens[count] = token;
-      const awaiting =
-        k === TRACK_INDEX.bass && token === HOLD && bassAwaitsChords(cells, t, span, origin) ? AWAITING : 0;
       scores[count] = scratch.confidence + noiseScale * gumbel(random) - awaiting;
       count++;
     }
@@ -819,7 +834,8 @@ const AWAITING = 1e6;
  * Whether a bass hold drawn at step t waits for the chords: t is where a chord may change (a span start on the grid
  * of `origin`; every step without spans) and the chord at t or just before it is still masked. Drawn before its
  * chord was known, a hold carried a note foreign to the new chord at 13% of pop's chord changes (the data: 1%). A
- * waiting hold is drawn again once the chord is known; a new note or a rest does not wait. (Making every bass cell
+ * waiting hold stays a hold (see DenoiseStepInput.waitingHolds) and is checked against the chord once it is known;
+ * a new note or a rest does not wait. (Making every bass cell
  * wait put the chords before the bass, and classical harmony, which its bass line anchors, lost chord tones.)
  */
 function bassAwaitsChords(cells: Int16Array, t: number, span: number, origin: number): boolean {

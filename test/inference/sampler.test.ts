@@ -325,6 +325,46 @@ describe('denoiseStep', () => {
     assert.deepEqual(run(HOLD, 2), [3, 10, maskId(2), maskId(3), maskId(0), HOLD, maskId(2), maskId(3)]);
   });
 
+  test('GIVEN a bass hold waiting for its chord THEN it stays a hold until the model has seen the chord, then the draw stands', () => {
+    const run = (chord: number | null, waiting: Uint8Array) => {
+      const grid = createMaskedGrid(steps);
+      grid.cells[1] = 10; // bass step 0 kept: a note
+      if (chord !== null) {
+        grid.cells[2] = chord;
+        grid.cells[6] = chord;
+      }
+      denoiseStep({
+        cells: grid.cells,
+        steps,
+        // the bass at step 1 now strongly prefers a new note
+        cond: peaked(
+          (_t, k) => (k === 1 ? FIRST_PITCH + 5 : 3),
+          (t, k) => (k === 1 && t === 1 ? 40 : 5),
+        ),
+        uncond: null,
+        remainingAfter: chord === null ? 5 : 3,
+        noiseScale: 0,
+        params: { guidance: 1, temperature: 1, topP: 0.9 },
+        random: createRandom(3),
+        scratch: createSamplerScratch(),
+        clipStart: true,
+        spanOrigin: 0,
+        waitingHolds: waiting,
+      });
+      return grid.cells[5];
+    };
+    // Chord unknown: the earlier hold is kept as the draw, and still waits.
+    const waiting = Uint8Array.of(0, 1);
+    assert.equal(run(null, waiting), maskId(1));
+    assert.deepEqual(Array.from(waiting), [0, 1]);
+    // Without the flag the same step would have drawn the new note and unmasked it at once.
+    assert.equal(run(null, new Uint8Array(2)), FIRST_PITCH + 5);
+    // Chord known (C major, token 1, in the model's input): the new draw stands and nothing waits.
+    const seen = Uint8Array.of(0, 1);
+    assert.equal(run(1, seen), FIRST_PITCH + 5);
+    assert.deepEqual(Array.from(seen), [0, 0]);
+  });
+
   test('GIVEN a chord change THEN the bass holds its note only when the new chord has it', () => {
     const run = (secondChord: number) => {
       const grid = createMaskedGrid(steps);
