@@ -4,8 +4,8 @@
  * `python -m motif.evaluate`.
  *
  *   node bench/generate-eval-set.ts [--per-style 50] [--out .cache/eval/generated.jsonl] [--model models/motif-v1.onnx]
- *     [--diffusion-steps N] [--guidance G] [--rhythm-guidance-scale S] [--noise N] [--temperature T] [--top-p P] [--pitch-top-p P] (default: the sampler's
- *     defaults, as compose uses)
+ *     [--diffusion-steps N] [--guidance G] [--rhythm-guidance-scale S] [--noise N] [--temperature T] [--top-p P]
+ *     [--pitch-top-p P] (default: the sampler's defaults, as compose uses)
  *     [--styles jazz,lofi] (default: every style)
  *     [--density sparse|medium|dense|none] (default: each recipe's own; none: unspecified)
  *     [--seed-offset N] (added to every clip's seed: another sample of the same set)

@@ -630,7 +630,7 @@ export function denoiseStep(input: DenoiseStepInput): number {
       let awaiting = 0;
       if (k === TRACK_INDEX.bass) {
         // A hold drawn before its chord is known stays the draw while it waits (drawn again at every step, the cell
-        // would come out a new note whenever one draw did: pop's bass played 4.4 notes a bar against 3.7). Once the
+        // would come out a new note whenever one draw did: pop's bass played 4.4-4.6 notes a bar against 3.7). Once the
         // model has seen the chord, its draw stands.
         const unknown = bassAwaitsChords(cells, t, span, origin);
         if (waiting?.[t] === 1 && unknown && !holdBarred) token = HOLD;
@@ -834,9 +834,9 @@ const AWAITING = 1e6;
  * Whether a bass hold drawn at step t waits for the chords: t is where a chord may change (a span start on the grid
  * of `origin`; every step without spans) and the chord at t or just before it is still masked. Drawn before its
  * chord was known, a hold carried a note foreign to the new chord at 13% of pop's chord changes (the data: 1%). A
- * waiting hold stays a hold (see DenoiseStepInput.waitingHolds) and is checked against the chord once it is known;
- * a new note or a rest does not wait. (Making every bass cell
- * wait put the chords before the bass, and classical harmony, which its bass line anchors, lost chord tones.)
+ * waiting hold stays the cell's draw while the chord is unknown (DenoiseStepInput.waitingHolds); once the model has
+ * seen the chord, the cell is drawn from what it then says. A new note or a rest does not wait. (Making every bass
+ * cell wait put the chords before the bass, and classical harmony, which its bass line anchors, lost chord tones.)
  */
 function bassAwaitsChords(cells: Int16Array, t: number, span: number, origin: number): boolean {
   if (span > 1 && (((origin + t) % span) + span) % span !== 0) return false;
