@@ -2,6 +2,8 @@
  * The generation loop: forward (conditional and unconditional rows in one batch) → logits processing → sample →
  * unmask → repeat, for one request or several with the same length in one batch. Clips longer than the model's
  * window are generated window by window, each next window keeping the last bars of what exists as fixed context.
+ * Every clip is written after a bar of lead-in that is then dropped (GenerateOptions.leadInBars), so that it starts
+ * inside the music rather than where the model's pieces start.
  *
  * Two views: the model reads each request twice per step, once as a lead sheet (melody, bass, harmony; the drums
  * masked) and once as a drum part (the other tracks masked, density and mode unspecified). In the training data
